@@ -1,0 +1,124 @@
+# SPDX-License-Identifier: GPL-2.0
+# alpc: Windows-style ALPC ports for Linux. `make help` lists the targets.
+#
+# Kernel lines: KERNEL=6.1 or KERNEL=6.12 (Debian's LTS kernels, headers
+# and images cached by scripts/setup.sh), debug (built by make check-debug).
+# `make module` without KERNEL builds against the running kernel's headers.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := all
+.DELETE_ON_ERROR:
+
+KERNEL ?=
+B := build
+ALPC_CACHE := $(shell bash -c '. scripts/common.sh && echo $$ALPC_CACHE')
+export ALPC_CACHE
+SETUP_STAMP := $(ALPC_CACHE)/setup-$(shell cat scripts/setup.sh | sha256sum | cut -c1-12).stamp
+
+CFLAGS ?= -O2 -g
+CXXFLAGS ?= -O2 -g
+WARN := -Wall -Wextra -Werror
+ALPC_CFLAGS := -std=gnu11 -Wall -Werror -D_GNU_SOURCE -pthread -Iinclude/uapi -Iselftests -I$(B)/ksft
+ALPC_CXXFLAGS := -std=c++20 $(WARN) -Wpedantic -pthread -Iinclude/uapi -Ilibalpcu/include
+
+LIB_SRCS := $(wildcard libalpcu/src/*.cpp)
+LIB_OBJS := $(LIB_SRCS:libalpcu/src/%.cpp=$(B)/libalpcu/%.o)
+LIB_HDRS := $(wildcard libalpcu/include/alpcu/*.hpp) include/uapi/linux/alpc.h
+LIBA := $(B)/lib/libalpcu.a
+LIBSO := $(B)/lib/libalpcu.so.0
+PCFILE := $(B)/lib/pkgconfig/alpcu.pc
+
+KSFT_SRCS := $(wildcard selftests/*_test.c)
+KSFT_BINS := $(KSFT_SRCS:selftests/%.c=$(B)/vm/tests/%)
+KSFT_HDRS := $(B)/ksft/kselftest_harness.h $(B)/ksft/kselftest.h
+CATCH_SRCS := $(wildcard libalpcu/tests/*.cpp)
+CATCH_OBJS := $(CATCH_SRCS:libalpcu/tests/%.cpp=$(B)/catch/%.o)
+CATCH_BIN := $(B)/vm/tests/alpcu_test
+TEST_BINS := $(KSFT_BINS) $(CATCH_BIN) $(B)/vm/tests/manifest
+
+LINES := $(or $(KERNEL),6.1 6.12)
+
+all: module lib tests
+
+help:
+	@echo "make            module, library and tests"
+	@echo "make shell      boot a VM with the module loaded, interactive (KERNEL=6.1|6.12)"
+	@echo "make check      all tests, in a VM of each kernel line and on the host"
+	@echo "make check-debug  the tests on a KASAN/lockdep/kmemleak kernel"
+	@echo "make module     alpc.ko in kmod/ (KERNEL=6.1|6.12, default: running kernel)"
+	@echo "make lib        libalpcu, static and shared, and its pkg-config file"
+	@echo "make setup      install packages and cache kernels (root; run automatically)"
+	@echo "make format     clang-format the C++ sources"
+
+# Everything below needs the packages and kernels setup.sh installs; its
+# stamp names the script's hash, so editing the script runs it again.
+setup: $(SETUP_STAMP)
+$(SETUP_STAMP):
+	@if [ "$$(id -u)" = 0 ]; then scripts/setup.sh; \
+	else sudo env ALPC_CACHE="$(ALPC_CACHE)" scripts/setup.sh; fi
+	@mkdir -p $(dir $@) && touch $@
+
+module: $(SETUP_STAMP)
+	scripts/build-module.sh $(or $(KERNEL),host)
+
+lib: $(LIBA) $(LIBSO) $(PCFILE)
+
+$(B)/libalpcu/%.o: libalpcu/src/%.cpp $(LIB_HDRS) | $(SETUP_STAMP)
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS) $(ALPC_CXXFLAGS) -fPIC -c -o $@ $<
+
+$(LIBA): $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@ && $(AR) rcs $@ $^
+
+$(LIBSO): $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(CXX) -shared -Wl,-soname,libalpcu.so.0 -o $@ $^
+	ln -sf libalpcu.so.0 $(B)/lib/libalpcu.so
+
+$(PCFILE): libalpcu/alpcu.pc.in
+	@mkdir -p $(dir $@)
+	sed -e 's|@PREFIX@|$(abspath $(B))|; s|@INCLUDEDIR@|$(abspath include/uapi) -I$(abspath libalpcu/include)|' $< >$@
+
+tests: $(TEST_BINS)
+
+$(KSFT_HDRS): $(SETUP_STAMP)
+	@mkdir -p $(dir $@)
+	cp "$$(bash -c '. scripts/common.sh && src_tree')/tools/testing/selftests/$(notdir $@)" $@
+
+$(B)/vm/tests/%: selftests/%.c selftests/alpc_util.h include/uapi/linux/alpc.h $(KSFT_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(ALPC_CFLAGS) -o $@ $<
+
+$(B)/catch/%.o: libalpcu/tests/%.cpp $(LIB_HDRS) | $(SETUP_STAMP)
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS) $(ALPC_CXXFLAGS) -c -o $@ $<
+
+$(CATCH_BIN): $(CATCH_OBJS) $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CXX) -pthread -o $@ $(CATCH_OBJS) $(LIBA)
+
+$(B)/vm/tests/manifest: selftests/manifest
+	@mkdir -p $(dir $@)
+	cp $< $@
+
+check: $(SETUP_STAMP) lib tests
+	scripts/check.sh check $(LINES)
+
+check-debug: $(SETUP_STAMP) lib tests
+	scripts/build-debug-kernel.sh
+	scripts/intree-build.sh
+	scripts/check.sh check-debug debug
+
+shell: $(SETUP_STAMP) tests
+	scripts/build-module.sh $(or $(KERNEL),6.1) $(B)/$(or $(KERNEL),6.1)
+	scripts/vm.sh shell $(or $(KERNEL),6.1)
+
+format:
+	clang-format -i $$(find libalpcu examples -name '*.cpp' -o -name '*.hpp' 2>/dev/null)
+
+clean:
+	rm -rf $(B)
+	$(MAKE) -C kmod clean KDIR="$$(bash -c '. scripts/common.sh && line_env 6.1 | sed -n s/^KDIR=//p')" 2>/dev/null || true
+
+.PHONY: all help setup module lib tests check check-debug shell format clean
