@@ -34,14 +34,18 @@ KSFT_HDRS := $(B)/ksft/kselftest_harness.h $(B)/ksft/kselftest.h
 CATCH_SRCS := $(wildcard libalpcu/tests/*.cpp)
 CATCH_OBJS := $(CATCH_SRCS:libalpcu/tests/%.cpp=$(B)/catch/%.o)
 CATCH_BIN := $(B)/vm/tests/alpcu_test
+EXAMPLE_SRCS := $(wildcard examples/*.cpp)
+EXAMPLE_BINS := $(EXAMPLE_SRCS:examples/%.cpp=$(B)/vm/tests/%)
+GUEST_SCRIPTS := $(patsubst scripts/guest/%,$(B)/vm/tests/%,$(wildcard scripts/guest/*.sh))
 TEST_BINS := $(KSFT_BINS) $(CATCH_BIN) $(B)/vm/tests/manifest
 
 LINES := $(or $(KERNEL),6.1 6.12)
 
-all: module lib tests
+all: module lib tests examples
 
 help:
 	@echo "make            module, library and tests"
+	@echo "make demo       boot a VM: echo server and clients at work (KERNEL=6.1|6.12)"
 	@echo "make shell      boot a VM with the module loaded, interactive (KERNEL=6.1|6.12)"
 	@echo "make check      all tests, in a VM of each kernel line and on the host"
 	@echo "make check-debug  the tests on a KASAN/lockdep/kmemleak kernel"
@@ -98,19 +102,34 @@ $(CATCH_BIN): $(CATCH_OBJS) $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CXX) -pthread -o $@ $(CATCH_OBJS) $(LIBA)
 
+examples: $(EXAMPLE_BINS)
+
+$(B)/vm/tests/%: examples/%.cpp $(LIBA) $(LIB_HDRS)
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS) $(ALPC_CXXFLAGS) -o $@ $< $(LIBA)
+
+$(B)/vm/tests/%.sh: scripts/guest/%.sh
+	@mkdir -p $(dir $@)
+	install -m 755 $< $@
+
 $(B)/vm/tests/manifest: selftests/manifest
 	@mkdir -p $(dir $@)
 	cp $< $@
 
-check: $(SETUP_STAMP) lib tests
+check: $(SETUP_STAMP) lib tests examples $(GUEST_SCRIPTS)
 	scripts/check.sh check $(LINES)
 
-check-debug: $(SETUP_STAMP) lib tests
+check-debug: $(SETUP_STAMP) lib tests examples $(GUEST_SCRIPTS)
 	scripts/build-debug-kernel.sh
 	scripts/intree-build.sh
 	scripts/check.sh check-debug debug
 
-shell: $(SETUP_STAMP) tests
+# The main job: a VM with the module loaded, servers and clients at work.
+demo: $(SETUP_STAMP) lib tests examples $(GUEST_SCRIPTS)
+	scripts/build-module.sh $(or $(KERNEL),6.1) $(B)/$(or $(KERNEL),6.1)
+	scripts/vm.sh demo $(or $(KERNEL),6.1)
+
+shell: $(SETUP_STAMP) tests examples $(GUEST_SCRIPTS)
 	scripts/build-module.sh $(or $(KERNEL),6.1) $(B)/$(or $(KERNEL),6.1)
 	scripts/vm.sh shell $(or $(KERNEL),6.1)
 
@@ -121,4 +140,4 @@ clean:
 	rm -rf $(B)
 	$(MAKE) -C kmod clean KDIR="$$(bash -c '. scripts/common.sh && line_env 6.1 | sed -n s/^KDIR=//p')" 2>/dev/null || true
 
-.PHONY: all help setup module lib tests check check-debug shell format clean
+.PHONY: all help setup module lib tests examples demo check check-debug shell format clean

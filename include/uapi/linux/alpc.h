@@ -49,9 +49,359 @@ struct alpc_features {
 	__u64 reserved[4];
 };
 
-/* No optional feature exists yet; later ones will each claim a bit here. */
-#define ALPC_FEAT_ALL		0ULL
+/* Connection ports, connect/accept and short messages (this header, v1). */
+#define ALPC_FEAT_PORTS		(1ULL << 0)
+#define ALPC_FEAT_ALL		(ALPC_FEAT_PORTS)
 
 #define ALPC_IOC_GET_FEATURES	_IOWR(ALPC_IOC_MAGIC, 0x00, struct alpc_features)
+
+/*
+ * Ports and messages
+ * ==================
+ *
+ * A server creates a named *connection port* (ALPC_IOC_CREATE_PORT on
+ * /dev/alpc, an fd). A client connects by name (ALPC_IOC_CONNECT on
+ * /dev/alpc); the server receives a CONNECTION_REQUEST on its connection
+ * port and answers with ALPC_IOC_ACCEPT, which accepts or rejects. An
+ * accepted client gets a *client communication port* fd. The server may
+ * take a *server communication port* fd for that one connection; if it
+ * does not, everything the client sends arrives on the connection port,
+ * told apart by the port context the server chose at accept.
+ *
+ * Names live in the IPC namespace of the creating process. Port fds are
+ * close-on-exec unless ALPC_FD_INHERIT is given, and report readiness
+ * through poll/epoll: EPOLLIN when a message is queued, EPOLLOUT (communication
+ * ports) when a send would not wait for queue space, EPOLLHUP
+ * (communication ports) when the connection is gone.
+ *
+ * Timeouts: every call that can wait takes timeout_ns: negative waits
+ * without limit, 0 does not wait (EAGAIN where it would have to), a
+ * positive value waits at most that long (ETIMEDOUT). The resolution is
+ * the scheduler tick. Waits are interruptible: a signal ends them with
+ * EINTR, and they are never restarted, because a restarted send could
+ * deliver a message twice.
+ *
+ * Message ids are assigned by the kernel, unique for the life of the
+ * module, and never 0.
+ */
+
+#define ALPC_NAME_MAX		64	/* bytes, including the terminating NUL */
+#define ALPC_MSG_DEFAULT_MAX	256	/* default inline payload limit */
+#define ALPC_MSG_LIMIT		65536	/* the highest inline limit a port may set */
+
+/* Message types, in alpc_msg_info.type and alpc_send.type. */
+enum alpc_msg_type {
+	ALPC_MSG_REQUEST		= 1,	/* expects exactly one reply */
+	ALPC_MSG_DATAGRAM		= 2,	/* no reply */
+	ALPC_MSG_REPLY			= 3,	/* ref_id: the request answered */
+	ALPC_MSG_CONNECTION_REQUEST	= 4,	/* on a connection port; answer with ALPC_IOC_ACCEPT */
+	ALPC_MSG_PORT_CLOSED		= 5,	/* the client closed its communication port */
+	ALPC_MSG_CLIENT_DIED		= 6,	/* the client's process exited holding it */
+	ALPC_MSG_CANCELED		= 7,	/* ref_id: a request its sender canceled */
+};
+
+/*
+ * struct alpc_port_attr - limits of a connection port and its connections
+ * @flags:            must be 0
+ * @max_msg_len:      inline payload limit in bytes, for connection data,
+ *                    messages and accept data; 0 means
+ *                    ALPC_MSG_DEFAULT_MAX, at most ALPC_MSG_LIMIT
+ * @max_queued_msgs:  per connection and direction: messages queued and
+ *                    requests not yet answered; 0 means 64, at most 65536
+ * @max_queued_bytes: per connection and direction, payload bytes of the
+ *                    same; 0 means 64 KiB; at least @max_msg_len
+ * @max_connections:  connected and connecting clients; 0 means 1024
+ * @reserved:         must be 0
+ *
+ * A request and its reply are charged to the request's sender from send
+ * until the reply is received (or the request canceled or dropped), so
+ * the replier never waits for queue space.
+ */
+struct alpc_port_attr {
+	__u32 flags;
+	__u32 max_msg_len;
+	__u32 max_queued_msgs;
+	__u32 max_queued_bytes;
+	__u32 max_connections;
+	__u32 reserved[3];
+};
+
+/* Flags of ALPC_IOC_CREATE_PORT, ALPC_IOC_CONNECT and ALPC_IOC_ACCEPT for the new fd. */
+#define ALPC_FD_INHERIT		(1U << 31)	/* no O_CLOEXEC */
+
+/**
+ * DOC: ALPC_IOC_CREATE_PORT
+ *
+ * Creates a named connection port; returns its fd.
+ *
+ * In:  @name, NUL-terminated, 1 to ALPC_NAME_MAX - 1 bytes;
+ *      @attr, see struct alpc_port_attr (0 fields take defaults);
+ *      @flags, 0 or ALPC_FD_INHERIT; @reserved, 0.
+ * Out: @attr holds the limits in force (defaults filled in).
+ *
+ * The name is freed when the connection port's last fd is closed.
+ *
+ * Errors: EEXIST (the name is taken in this IPC namespace), EINVAL (empty
+ * or unterminated name, limits out of range, unknown flags, reserved
+ * fields), EMFILE, ENFILE, ENOMEM, EFAULT.
+ */
+struct alpc_create_port {
+	char name[ALPC_NAME_MAX];
+	struct alpc_port_attr attr;
+	__u32 flags;
+	__u32 reserved[3];
+};
+
+/**
+ * DOC: ALPC_IOC_CONNECT
+ *
+ * Connects to a named connection port and waits for the server's answer;
+ * returns the client communication port's fd.
+ *
+ * In:  @name; @len bytes of connection data at @buf (at most the port's
+ *      max_msg_len); @timeout_ns; @reply_size bytes of room at @reply_buf
+ *      for the server's accept or reject data; @flags, 0 or
+ *      ALPC_FD_INHERIT; @reserved, 0.
+ * Out: @reply_len, the length of the server's data, of which
+ *      min(@reply_len, @reply_size) bytes were copied to @reply_buf (also
+ *      on ECONNREFUSED).
+ *
+ * The server sees a CONNECTION_REQUEST with the connection data and the
+ * caller's pid, tid, uid and gid. A connect that ends without an answer
+ * (timeout, signal) is withdrawn: the server's later accept fails.
+ *
+ * Errors: ENOENT (no such name), ECONNREFUSED (rejected), ETIMEDOUT,
+ * EINTR, ECONNRESET (the port was closed while waiting), EAGAIN (the port
+ * has max_connections clients), EMSGSIZE (@len over the limit), EINVAL,
+ * EFAULT, EMFILE, ENOMEM.
+ */
+struct alpc_connect {
+	char name[ALPC_NAME_MAX];
+	__u32 flags;
+	__u32 len;
+	__aligned_u64 buf;
+	__s64 timeout_ns;
+	__u32 reply_size;
+	__u32 reply_len;
+	__aligned_u64 reply_buf;
+	__u64 reserved[2];
+};
+
+#define ALPC_ACCEPT_REJECT	(1U << 0)	/* refuse the connection */
+#define ALPC_ACCEPT_COMM_PORT	(1U << 1)	/* return a server communication port fd */
+
+/**
+ * DOC: ALPC_IOC_ACCEPT
+ *
+ * Issued on a connection port: answers a CONNECTION_REQUEST it received.
+ * Returns 0, or the new server communication port's fd with
+ * ALPC_ACCEPT_COMM_PORT.
+ *
+ * In:  @id of the CONNECTION_REQUEST; @flags, ALPC_ACCEPT_* and
+ *      ALPC_FD_INHERIT; @port_context, attached by the kernel to every
+ *      later message from this client; @len bytes of data for the client
+ *      at @buf; @reserved, 0.
+ *
+ * Errors: ENOENT (no such pending request on this port, already answered,
+ * or the client gave up), EINVAL (REJECT with COMM_PORT, unknown flags,
+ * reserved fields), EMSGSIZE, EFAULT, EMFILE, ENOMEM, ENOTTY (not a
+ * connection port).
+ */
+struct alpc_accept {
+	__u64 id;
+	__u32 flags;
+	__u32 len;
+	__aligned_u64 buf;
+	__u64 port_context;
+	__u64 reserved[2];
+};
+
+/*
+ * struct alpc_msg_info - what a receiver learns of a message
+ * @id:           kernel-assigned message id
+ * @ref_id:       REPLY: the request's id; CANCELED: the canceled request's
+ *                id; CONNECTION_REQUEST: 0; otherwise 0
+ * @context:      the sender's message context (0 for kernel notifications)
+ * @port_context: the connection's port context, on the server side
+ *                (0 until accepted, and on the client side)
+ * @type:         enum alpc_msg_type
+ * @flags:        0 for now
+ * @len:          payload length; when the receive fails with EMSGSIZE,
+ *                the room needed
+ * @pid, @tid:    the sender's process and thread, in the receiver's pid
+ *                namespace (0 if not visible there); for PORT_CLOSED and
+ *                CLIENT_DIED, the client's as captured at connect
+ * @uid, @gid:    the sender's ids in the receiver's user namespace
+ *                (the overflow ids if unmapped)
+ * @reserved:     0
+ */
+struct alpc_msg_info {
+	__u64 id;
+	__u64 ref_id;
+	__u64 context;
+	__u64 port_context;
+	__u32 type;
+	__u32 flags;
+	__u32 len;
+	__s32 pid;
+	__s32 tid;
+	__u32 uid;
+	__u32 gid;
+	__u32 reserved;
+};
+
+/**
+ * DOC: ALPC_IOC_SEND
+ *
+ * Issued on a communication port (REQUEST, DATAGRAM, REPLY) or a
+ * connection port (REPLY only): sends one message to the other end of
+ * the connection.
+ *
+ * In:  @type; @len bytes at @buf (at most the port's max_msg_len);
+ *      @context, handed to the receiver; @ref_id, for a REPLY the id of
+ *      the request answered, otherwise 0; @timeout_ns, how long to wait
+ *      for queue space; @flags and @reserved, 0.
+ * Out: @id, the message's id (the id a REPLY to a REQUEST will carry in
+ *      its ref_id).
+ *
+ * A REPLY is accepted only from the fd that received the request, once,
+ * while the request is outstanding; a reply never waits for queue space.
+ *
+ * Errors: EMSGSIZE (nothing queued), EAGAIN (queue full and @timeout_ns
+ * 0), ETIMEDOUT, EINTR, ECONNRESET (the connection is gone), ENOENT (REPLY
+ * to an id that is not an outstanding request received on this fd:
+ * unknown, answered, canceled, or another connection's), EPERM (REPLY to
+ * a request this fd sent), EOPNOTSUPP (REQUEST or DATAGRAM on a
+ * connection port), EINVAL, EFAULT, ENOMEM.
+ */
+struct alpc_send {
+	__u32 type;
+	__u32 flags;
+	__u32 len;
+	__u32 reserved0;
+	__aligned_u64 buf;
+	__u64 context;
+	__u64 ref_id;
+	__s64 timeout_ns;
+	__u64 id;
+	__u64 reserved[2];
+};
+
+/**
+ * DOC: ALPC_IOC_RECV
+ *
+ * Receives the oldest message queued for this fd: on a connection port,
+ * connection requests and every client's messages (unless its server
+ * took a communication port); on a communication port, the other end's
+ * messages and replies to requests sent with ALPC_IOC_SEND.
+ *
+ * In:  @size bytes of room at @buf; @timeout_ns; @flags and @reserved, 0.
+ * Out: @info; the payload at @buf.
+ *
+ * A message that does not fit stays queued: EMSGSIZE, with @info.len set
+ * to the room needed. A receive that fails to write to @buf (EFAULT)
+ * leaves the message queued too.
+ *
+ * Errors: EAGAIN (nothing queued, @timeout_ns 0), ETIMEDOUT, EINTR,
+ * EMSGSIZE, ECONNRESET (communication port: the connection is gone and
+ * nothing is left to receive), EINVAL, EFAULT.
+ */
+struct alpc_recv {
+	__u32 flags;
+	__u32 size;
+	__aligned_u64 buf;
+	__s64 timeout_ns;
+	struct alpc_msg_info info;
+	__u64 reserved[2];
+};
+
+/**
+ * DOC: ALPC_IOC_SEND_WAIT
+ *
+ * Issued on a communication port: sends a REQUEST and waits for its
+ * reply, in one call.
+ *
+ * In:  @len bytes at @buf; @context; @timeout_ns, for the whole call;
+ *      @reply_size bytes of room at @reply_buf; @flags and @reserved, 0.
+ * Out: @id, the request's id; @reply, the reply's info (@reply.len may
+ *      exceed @reply_size: then the reply was cut to @reply_size bytes
+ *      and the call fails with EMSGSIZE).
+ *
+ * A wait that ends without a reply (timeout, signal, the connection
+ * closing) cancels the request: if the receiver already has it, it gets
+ * a CANCELED message and its reply fails with ENOENT.
+ *
+ * Errors: those of ALPC_IOC_SEND, and EMSGSIZE for a cut reply.
+ */
+struct alpc_send_wait {
+	__u32 flags;
+	__u32 len;
+	__aligned_u64 buf;
+	__u64 context;
+	__s64 timeout_ns;
+	__u32 reply_size;
+	__u32 reserved0;
+	__aligned_u64 reply_buf;
+	__u64 id;
+	struct alpc_msg_info reply;
+	__u64 reserved[2];
+};
+
+/**
+ * DOC: ALPC_IOC_REPLY_RECV
+ *
+ * A server's loop in one call: replies to one request, then receives the
+ * next message as ALPC_IOC_RECV does.
+ *
+ * In:  @ref_id, the request to answer (0: receive only); @len bytes at
+ *      @buf; @context; @recv as for ALPC_IOC_RECV; @flags and @reserved, 0.
+ * Out: @reply_status, 0 or the negative errno of the reply (ENOENT when
+ *      the client canceled or went away: a lost reply is part of normal
+ *      life and does not stop the receive); @reply_id, the reply's id;
+ *      @recv.
+ *
+ * Errors: those of ALPC_IOC_RECV; EINVAL or EFAULT in the reply part fail
+ * the call before anything is sent.
+ */
+struct alpc_reply_recv {
+	__u64 ref_id;
+	__u32 flags;
+	__u32 len;
+	__aligned_u64 buf;
+	__u64 context;
+	__u64 reply_id;
+	__s32 reply_status;
+	__u32 reserved0;
+	struct alpc_recv recv;
+};
+
+/**
+ * DOC: ALPC_IOC_CANCEL
+ *
+ * Cancels a request sent on this communication port and not yet
+ * answered. A request still queued is withdrawn; one the receiver
+ * already has is reported to it as a CANCELED message, and its reply then
+ * fails with ENOENT. A thread waiting in ALPC_IOC_SEND_WAIT for it wakes
+ * with ECANCELED.
+ *
+ * In:  @id; @flags and @reserved, 0.
+ *
+ * Errors: ENOENT (no outstanding request with that id sent on this fd),
+ * EINVAL, EFAULT.
+ */
+struct alpc_cancel {
+	__u64 id;
+	__u32 flags;
+	__u32 reserved;
+};
+
+#define ALPC_IOC_CREATE_PORT	_IOWR(ALPC_IOC_MAGIC, 0x01, struct alpc_create_port)
+#define ALPC_IOC_CONNECT	_IOWR(ALPC_IOC_MAGIC, 0x02, struct alpc_connect)
+#define ALPC_IOC_ACCEPT		_IOW(ALPC_IOC_MAGIC, 0x10, struct alpc_accept)
+#define ALPC_IOC_SEND		_IOWR(ALPC_IOC_MAGIC, 0x11, struct alpc_send)
+#define ALPC_IOC_RECV		_IOWR(ALPC_IOC_MAGIC, 0x12, struct alpc_recv)
+#define ALPC_IOC_SEND_WAIT	_IOWR(ALPC_IOC_MAGIC, 0x13, struct alpc_send_wait)
+#define ALPC_IOC_REPLY_RECV	_IOWR(ALPC_IOC_MAGIC, 0x14, struct alpc_reply_recv)
+#define ALPC_IOC_CANCEL		_IOW(ALPC_IOC_MAGIC, 0x15, struct alpc_cancel)
 
 #endif /* _UAPI_LINUX_ALPC_H */
