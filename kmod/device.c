@@ -18,6 +18,7 @@
 #include <uapi/linux/alpc.h>
 
 #include "device.h"
+#include "port.h"
 
 static int alpc_get_features(struct alpc_features __user *uarg)
 {
@@ -43,6 +44,10 @@ static long alpc_dev_ioctl(struct file *file, unsigned int cmd,
 	switch (cmd) {
 	case ALPC_IOC_GET_FEATURES:
 		return alpc_get_features(uarg);
+	case ALPC_IOC_CREATE_PORT:
+		return alpc_port_create(uarg);
+	case ALPC_IOC_CONNECT:
+		return alpc_port_connect(uarg);
 	default:
 		return -ENOTTY;
 	}

@@ -94,7 +94,7 @@ enum alpc_msg_type {
 	ALPC_MSG_REQUEST		= 1,	/* expects exactly one reply */
 	ALPC_MSG_DATAGRAM		= 2,	/* no reply */
 	ALPC_MSG_REPLY			= 3,	/* ref_id: the request answered */
-	ALPC_MSG_CONNECTION_REQUEST	= 4,	/* on a connection port; answer with ALPC_IOC_ACCEPT */
+	ALPC_MSG_CONNECTION_REQUEST	= 4,	/* answer with ALPC_IOC_ACCEPT */
 	ALPC_MSG_PORT_CLOSED		= 5,	/* the client closed its communication port */
 	ALPC_MSG_CLIENT_DIED		= 6,	/* the client's process exited holding it */
 	ALPC_MSG_CANCELED		= 7,	/* ref_id: a request its sender canceled */
@@ -109,8 +109,10 @@ enum alpc_msg_type {
  * @max_queued_msgs:  per connection and direction: messages queued and
  *                    requests not yet answered; 0 means 64, at most 65536
  * @max_queued_bytes: per connection and direction, payload bytes of the
- *                    same; 0 means 64 KiB; at least @max_msg_len
- * @max_connections:  connected and connecting clients; 0 means 1024
+ *                    same; 0 means 64 KiB; at least @max_msg_len, at
+ *                    most 64 MiB
+ * @max_connections:  connected and connecting clients; 0 means 1024, at
+ *                    most 65536
  * @reserved:         must be 0
  *
  * A request and its reply are charged to the request's sender from send

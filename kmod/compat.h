@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Differences between the kernel lines alpc builds for (Debian's 6.1 and
+ * 6.12 LTS, and later). Every LINUX_VERSION_CODE check lives here.
+ */
+#ifndef _ALPC_COMPAT_H
+#define _ALPC_COMPAT_H
+
+#include <linux/ipc_namespace.h>
+#include <linux/proc_ns.h>
+
+/*
+ * put_ipc_ns() is not exported before 6.2. The namespace's own
+ * proc_ns_operations (what setns() and nsfs use) drop the reference the
+ * same way on every line, so use them everywhere.
+ */
+static inline void alpc_put_ipc_ns(struct ipc_namespace *ns)
+{
+#ifdef CONFIG_IPC_NS
+	ns->ns.ops->put(&ns->ns);
+#endif
+}
+
+#endif /* _ALPC_COMPAT_H */

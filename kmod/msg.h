@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef _ALPC_MSG_H
+#define _ALPC_MSG_H
+
+#include <linux/cred.h>
+#include <linux/list.h>
+#include <linux/pid.h>
+#include <linux/types.h>
+
+#include "port.h"
+
+/*
+ * A thread waiting for a request's answer (ALPC_IOC_SEND_WAIT, connect).
+ * Lives on the waiter's stack; the request points at it while the thread
+ * waits, and whoever ends the request fills it in and wakes conn->wq.
+ */
+struct alpc_waiter {
+	bool done;
+	int status;			/* 0, or -errno */
+	struct alpc_msg *reply;		/* the waiter frees it */
+};
+
+enum alpc_req_state {
+	ALPC_REQ_NONE,		/* not a request */
+	ALPC_REQ_QUEUED,	/* in the receiver's queue */
+	ALPC_REQ_DELIVERING,	/* off the queue, being copied out by a receiver */
+	ALPC_REQ_DELIVERED,	/* received: its receiver may answer it */
+};
+
+struct alpc_msg {
+	struct list_head node;		/* in an end's queue, or a dispose list */
+	struct list_head req_node;	/* in conn->reqs while unanswered */
+	struct alpc_conn *conn;		/* holds a reference */
+	u64 id;
+	u64 ref_id;
+	u64 context;
+	u32 type;			/* enum alpc_msg_type */
+	u32 len;
+	enum alpc_dir dir;
+	bool charged;			/* counts in conn->queued_*[dir] */
+	u32 charged_bytes;
+	enum alpc_req_state state;
+	bool abandoned;			/* ended while DELIVERING */
+	bool notify_cancel;		/* ... and its receiver is to hear of it */
+	struct alpc_end *send_end;	/* requests: may cancel */
+	struct alpc_end *recv_end;	/* requests: may answer, once received */
+	struct alpc_waiter *waiter;
+	struct pid *tgid;		/* the sender's, captured at send */
+	struct pid *tid;
+	kuid_t uid;
+	kgid_t gid;
+	u8 data[];
+};
+
+u64 alpc_new_id(void);
+long alpc_timeout(s64 timeout_ns);
+int alpc_sleep(struct alpc_port *port, struct wait_queue_entry *wait,
+	       long *timeout);
+
+struct alpc_msg *alpc_msg_alloc(struct alpc_conn *conn, u32 type,
+				const void __user *buf, u32 len);
+void alpc_msg_free(struct alpc_msg *msg);
+void alpc_msg_free_list(struct list_head *list);
+bool alpc_has_space(struct alpc_conn *conn, enum alpc_dir dir, u32 len);
+void alpc_msg_enqueue(struct alpc_end *end, struct alpc_msg *msg, bool sync);
+void alpc_uncharge(struct alpc_msg *msg);
+void alpc_req_end(struct alpc_msg *req, int status, struct alpc_msg *reply,
+		  bool notify, struct list_head *dispose);
+void alpc_end_purge(struct alpc_end *end, struct list_head *dispose);
+
+long alpc_msg_ioctl(struct alpc_end *end, unsigned int cmd,
+		    void __user *uarg);
+
+#endif /* _ALPC_MSG_H */

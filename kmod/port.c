@@ -1,0 +1,643 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Ports: named connection ports, connections and their communication
+ * ports; connect, accept, rundown; the file operations of all three.
+ *
+ * Locking
+ * -------
+ * alpc_names_lock guards the name table. port->lock guards everything
+ * reachable from one connection port: its queue and request table, its
+ * connections, their ends' queues and charges, and the messages in them.
+ * The two are never held together. With port->lock held, nothing touches
+ * user memory (a fault, or a userfaultfd, would stall every client of the
+ * port) and nothing is freed: what is to go moves to a dispose list that
+ * is freed after the unlock, so no reference drop can free the lock's
+ * own port under it.
+ *
+ * Lifetime
+ * --------
+ * A port is referenced by its connection port's file, by each of its
+ * connections, and for a moment by a connect that found it by name. A
+ * connection is referenced by its client file (or, until connect
+ * returns, by connect), by its server file if one was taken, and by every
+ * message that names it. A connection is on port->conns exactly while it
+ * is not CLOSED, which implies its client side is alive, so a rundown that
+ * walks the list under the lock finds live connections.
+ *
+ * Closing the connection port's last fd kills the port and closes every
+ * connection: their waiters wake with ECONNRESET. Closing a
+ * communication port closes its connection; when the client's goes, the
+ * server gets PORT_CLOSED (CLIENT_DIED if the process is exiting), from
+ * a message allocated at connect so the notice cannot fail. No ioctl runs
+ * on a file while its release runs, so a queue is emptied only by its own
+ * file's release. Each file pins the module.
+ */
+
+#include <linux/anon_inodes.h>
+#include <linux/file.h>
+#include <linux/hashtable.h>
+#include <linux/ipc_namespace.h>
+#include <linux/module.h>
+#include <linux/nsproxy.h>
+#include <linux/poll.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/stringhash.h>
+#include <linux/uaccess.h>
+
+#include "compat.h"
+#include "msg.h"
+#include "port.h"
+
+#define ALPC_DEFAULT_QUEUED_MSGS	64
+#define ALPC_DEFAULT_QUEUED_BYTES	65536
+#define ALPC_DEFAULT_CONNECTIONS	1024
+#define ALPC_MAX_QUEUED_MSGS		65536
+#define ALPC_MAX_QUEUED_BYTES		(64 << 20)
+#define ALPC_MAX_CONNECTIONS		65536
+
+static DEFINE_MUTEX(alpc_names_lock);
+static DEFINE_HASHTABLE(alpc_names, 8);
+
+static const struct file_operations alpc_fops;
+
+static u32 alpc_name_hash(const struct ipc_namespace *ns, const char *name)
+{
+	return full_name_hash(ns, name, strlen(name));
+}
+
+static bool alpc_name_valid(const char *name)
+{
+	size_t len = strnlen(name, ALPC_NAME_MAX);
+
+	return len && len < ALPC_NAME_MAX;
+}
+
+/* Returns the port named @name in @ns, with a reference, or NULL. */
+static struct alpc_port *alpc_name_lookup(struct ipc_namespace *ns,
+					  const char *name)
+{
+	struct alpc_port *port;
+
+	mutex_lock(&alpc_names_lock);
+	hash_for_each_possible(alpc_names, port, name_node, alpc_name_hash(ns, name)) {
+		if (port->ipc_ns == ns && !strcmp(port->name, name)) {
+			/* Named ports still have their file's reference. */
+			kref_get(&port->ref);
+			mutex_unlock(&alpc_names_lock);
+			return port;
+		}
+	}
+	mutex_unlock(&alpc_names_lock);
+	return NULL;
+}
+
+static int alpc_name_insert(struct alpc_port *port)
+{
+	u32 hash = alpc_name_hash(port->ipc_ns, port->name);
+	struct alpc_port *other;
+	int ret = 0;
+
+	mutex_lock(&alpc_names_lock);
+	hash_for_each_possible(alpc_names, other, name_node, hash) {
+		if (other->ipc_ns == port->ipc_ns && !strcmp(other->name, port->name)) {
+			ret = -EEXIST;
+			goto out;
+		}
+	}
+	hash_add(alpc_names, &port->name_node, hash);
+out:
+	mutex_unlock(&alpc_names_lock);
+	return ret;
+}
+
+static void alpc_name_remove(struct alpc_port *port)
+{
+	mutex_lock(&alpc_names_lock);
+	if (!hlist_unhashed(&port->name_node))
+		hash_del(&port->name_node);
+	mutex_unlock(&alpc_names_lock);
+}
+
+static void alpc_port_free(struct kref *ref)
+{
+	struct alpc_port *port = container_of(ref, struct alpc_port, ref);
+
+	WARN_ON(!xa_empty(&port->requests) || !list_empty(&port->conns));
+	xa_destroy(&port->requests);
+	alpc_put_ipc_ns(port->ipc_ns);
+	mutex_destroy(&port->lock);
+	kfree(port);
+}
+
+static void alpc_port_put(struct alpc_port *port)
+{
+	kref_put(&port->ref, alpc_port_free);
+}
+
+static void alpc_conn_free(struct kref *ref)
+{
+	struct alpc_conn *conn = container_of(ref, struct alpc_conn, ref);
+
+	if (conn->closed_msg)
+		alpc_msg_free(conn->closed_msg);
+	alpc_port_put(conn->port);
+	kfree(conn);
+}
+
+void alpc_conn_put(struct alpc_conn *conn)
+{
+	if (conn)
+		kref_put(&conn->ref, alpc_conn_free);
+}
+
+static void alpc_end_init(struct alpc_end *end, enum alpc_end_kind kind,
+			  struct alpc_port *port, struct alpc_conn *conn)
+{
+	end->kind = kind;
+	end->port = port;
+	end->conn = conn;
+	INIT_LIST_HEAD(&end->queue);
+	init_waitqueue_head(&end->recv_wq);
+}
+
+/*
+ * Closes @conn: its unanswered requests end with ECONNRESET and everyone
+ * waiting on it wakes. Called with the port's lock held.
+ */
+static void alpc_conn_close(struct alpc_conn *conn, struct list_head *dispose)
+{
+	struct alpc_msg *req, *tmp;
+
+	if (conn->state == ALPC_CONN_CLOSED)
+		return;
+	conn->state = ALPC_CONN_CLOSED;
+	list_del_init(&conn->node);
+	conn->port->nconns--;
+	list_for_each_entry_safe(req, tmp, &conn->reqs, req_node)
+		alpc_req_end(req, -ECONNRESET, NULL, false, dispose);
+	wake_up_interruptible_all(&conn->wq);
+	wake_up_interruptible_all(&conn->client.recv_wq);
+	wake_up_interruptible_all(&conn->server.recv_wq);
+}
+
+static int alpc_attr_check(struct alpc_port_attr *a)
+{
+	if (a->flags || memchr_inv(a->reserved, 0, sizeof(a->reserved)))
+		return -EINVAL;
+	if (!a->max_msg_len)
+		a->max_msg_len = ALPC_MSG_DEFAULT_MAX;
+	if (!a->max_queued_msgs)
+		a->max_queued_msgs = ALPC_DEFAULT_QUEUED_MSGS;
+	if (!a->max_queued_bytes)
+		a->max_queued_bytes = ALPC_DEFAULT_QUEUED_BYTES;
+	if (!a->max_connections)
+		a->max_connections = ALPC_DEFAULT_CONNECTIONS;
+	if (a->max_msg_len > ALPC_MSG_LIMIT ||
+	    a->max_queued_msgs > ALPC_MAX_QUEUED_MSGS ||
+	    a->max_queued_bytes > ALPC_MAX_QUEUED_BYTES ||
+	    a->max_queued_bytes < a->max_msg_len ||
+	    a->max_connections > ALPC_MAX_CONNECTIONS)
+		return -EINVAL;
+	return 0;
+}
+
+static int alpc_fd_flags(u32 flags)
+{
+	return flags & ALPC_FD_INHERIT ? 0 : O_CLOEXEC;
+}
+
+int alpc_port_create(struct alpc_create_port __user *uarg)
+{
+	struct alpc_create_port c;
+	struct alpc_port *port;
+	struct file *file;
+	int fd, ret;
+
+	if (copy_from_user(&c, uarg, sizeof(c)))
+		return -EFAULT;
+	if (c.flags & ~ALPC_FD_INHERIT || memchr_inv(c.reserved, 0, sizeof(c.reserved)) ||
+	    !alpc_name_valid(c.name))
+		return -EINVAL;
+	ret = alpc_attr_check(&c.attr);
+	if (ret)
+		return ret;
+	if (copy_to_user(&uarg->attr, &c.attr, sizeof(c.attr)))
+		return -EFAULT;
+
+	port = kzalloc(sizeof(*port), GFP_KERNEL_ACCOUNT);
+	if (!port)
+		return -ENOMEM;
+	kref_init(&port->ref);
+	mutex_init(&port->lock);
+	alpc_end_init(&port->end, ALPC_END_PORT, port, NULL);
+	xa_init(&port->requests);
+	INIT_LIST_HEAD(&port->conns);
+	INIT_HLIST_NODE(&port->name_node);
+	port->attr = c.attr;
+	strscpy(port->name, c.name, sizeof(port->name));
+	port->ipc_ns = get_ipc_ns(current->nsproxy->ipc_ns);
+
+	fd = get_unused_fd_flags(alpc_fd_flags(c.flags));
+	if (fd < 0) {
+		ret = fd;
+		goto err_port;
+	}
+	file = anon_inode_getfile("[alpc_port]", &alpc_fops, &port->end, O_RDWR);
+	if (IS_ERR(file)) {
+		ret = PTR_ERR(file);
+		goto err_fd;
+	}
+	/* The file owns the port's reference now; its release undoes the rest. */
+	ret = alpc_name_insert(port);
+	if (ret) {
+		put_unused_fd(fd);
+		fput(file);
+		return ret;
+	}
+	fd_install(fd, file);
+	return fd;
+
+err_fd:
+	put_unused_fd(fd);
+err_port:
+	alpc_port_put(port);
+	return ret;
+}
+
+/* Queues @conn's connection request @req. Called with the port's lock held. */
+static int alpc_queue_connect(struct alpc_conn *conn, struct alpc_msg *req,
+			      struct alpc_waiter *w)
+{
+	struct alpc_port *port = conn->port;
+	int ret;
+
+	if (port->dead)
+		return -ENOENT;
+	if (port->nconns >= port->attr.max_connections)
+		return -EAGAIN;
+	req->id = alpc_new_id();
+	ret = xa_insert(&port->requests, req->id, req, GFP_KERNEL_ACCOUNT);
+	if (ret)
+		return ret;
+	req->state = ALPC_REQ_QUEUED;
+	req->send_end = &conn->client;
+	req->waiter = w;
+	list_add_tail(&req->req_node, &conn->reqs);
+	list_add_tail(&conn->node, &port->conns);
+	port->nconns++;
+	alpc_msg_enqueue(&port->end, req, true);
+	return 0;
+}
+
+/* Waits for the answer to @req. Called and returns with the port's lock held. */
+static void alpc_wait_connect(struct alpc_conn *conn, struct alpc_msg *req,
+			      struct alpc_waiter *w, long timeout,
+			      struct list_head *dispose)
+{
+	DEFINE_WAIT_FUNC(wait, woken_wake_function);
+	bool nonblock = !timeout;
+	int ret = 0;
+
+	add_wait_queue(&conn->wq, &wait);
+	while (!w->done) {
+		ret = alpc_sleep(conn->port, &wait, &timeout);
+		if (ret)
+			break;
+	}
+	remove_wait_queue(&conn->wq, &wait);
+	if (w->done)
+		return;
+	if (ret == -ETIMEDOUT && nonblock)
+		ret = -EAGAIN;
+	/* Withdrawn: the server's accept now fails, and it hears of it. */
+	alpc_req_end(req, ret, NULL, true, dispose);
+	alpc_conn_close(conn, dispose);
+}
+
+int alpc_port_connect(struct alpc_connect __user *uarg)
+{
+	struct alpc_waiter w = {};
+	struct alpc_msg *req, *closed;
+	struct alpc_connect c;
+	struct alpc_port *port;
+	struct alpc_conn *conn;
+	struct file *file;
+	LIST_HEAD(dispose);
+	int fd, ret;
+
+	if (copy_from_user(&c, uarg, sizeof(c)))
+		return -EFAULT;
+	if (c.flags & ~ALPC_FD_INHERIT || c.reply_len ||
+	    memchr_inv(c.reserved, 0, sizeof(c.reserved)) || !alpc_name_valid(c.name))
+		return -EINVAL;
+	if (put_user(0, &uarg->reply_len) ||
+	    !access_ok(u64_to_user_ptr(c.reply_buf), c.reply_size))
+		return -EFAULT;
+
+	port = alpc_name_lookup(current->nsproxy->ipc_ns, c.name);
+	if (!port)
+		return -ENOENT;
+	if (c.len > port->attr.max_msg_len) {
+		alpc_port_put(port);
+		return -EMSGSIZE;
+	}
+
+	conn = kzalloc(sizeof(*conn), GFP_KERNEL_ACCOUNT);
+	if (!conn) {
+		alpc_port_put(port);
+		return -ENOMEM;
+	}
+	/* From here, the connection holds the lookup's port reference. */
+	kref_init(&conn->ref);
+	conn->port = port;
+	conn->state = ALPC_CONN_CONNECTING;
+	INIT_LIST_HEAD(&conn->node);
+	INIT_LIST_HEAD(&conn->reqs);
+	init_waitqueue_head(&conn->wq);
+	alpc_end_init(&conn->client, ALPC_END_CLIENT, port, conn);
+	alpc_end_init(&conn->server, ALPC_END_SERVER, port, conn);
+
+	/* Carries the client's identity as it is now, for the server's rundown. */
+	closed = alpc_msg_alloc(NULL, ALPC_MSG_PORT_CLOSED, NULL, 0);
+	if (IS_ERR(closed)) {
+		ret = PTR_ERR(closed);
+		goto err_conn;
+	}
+	conn->closed_msg = closed;
+	req = alpc_msg_alloc(conn, ALPC_MSG_CONNECTION_REQUEST,
+			     u64_to_user_ptr(c.buf), c.len);
+	if (IS_ERR(req)) {
+		ret = PTR_ERR(req);
+		goto err_conn;
+	}
+	fd = get_unused_fd_flags(alpc_fd_flags(c.flags));
+	if (fd < 0) {
+		ret = fd;
+		goto err_req;
+	}
+	file = anon_inode_getfile("[alpc_comm]", &alpc_fops, &conn->client, O_RDWR);
+	if (IS_ERR(file)) {
+		ret = PTR_ERR(file);
+		goto err_fd;
+	}
+	/*
+	 * The file owns the connection's first reference now: from here a
+	 * failure is an fput(), whose release closes the connection.
+	 */
+	mutex_lock(&port->lock);
+	ret = alpc_queue_connect(conn, req, &w);
+	if (ret) {
+		mutex_unlock(&port->lock);
+		alpc_msg_free(req);
+		goto err_file;
+	}
+	if (!w.done)
+		alpc_wait_connect(conn, req, &w, alpc_timeout(c.timeout_ns), &dispose);
+	mutex_unlock(&port->lock);
+	alpc_msg_free_list(&dispose);
+
+	ret = w.status;
+	if (w.reply) {
+		if (copy_to_user(u64_to_user_ptr(c.reply_buf), w.reply->data,
+				 min(w.reply->len, c.reply_size)) ||
+		    put_user(w.reply->len, &uarg->reply_len))
+			ret = -EFAULT;
+		alpc_msg_free(w.reply);
+	}
+	if (ret)
+		goto err_file;
+	fd_install(fd, file);
+	return fd;
+
+err_file:
+	put_unused_fd(fd);
+	fput(file);
+	return ret;
+err_fd:
+	put_unused_fd(fd);
+err_req:
+	alpc_msg_free(req);
+err_conn:
+	alpc_conn_put(conn);
+	return ret;
+}
+
+/* The connection request @id, received on @port and not yet answered. */
+static struct alpc_msg *alpc_conn_request(struct alpc_port *port, u64 id)
+{
+	struct alpc_msg *req = xa_load(&port->requests, id);
+
+	if (!req || req->type != ALPC_MSG_CONNECTION_REQUEST ||
+	    req->state != ALPC_REQ_DELIVERED || req->recv_end != &port->end)
+		return NULL;
+	return req;
+}
+
+static int alpc_accept(struct alpc_port *port, struct alpc_accept __user *uarg)
+{
+	struct alpc_conn *conn = NULL;
+	struct alpc_msg *req, *answer;
+	struct file *file = NULL;
+	struct alpc_accept a;
+	LIST_HEAD(dispose);
+	int fd = -1, ret;
+
+	if (copy_from_user(&a, uarg, sizeof(a)))
+		return -EFAULT;
+	if (a.flags & ~(ALPC_ACCEPT_REJECT | ALPC_ACCEPT_COMM_PORT | ALPC_FD_INHERIT) ||
+	    (a.flags & ALPC_ACCEPT_REJECT && a.flags & ALPC_ACCEPT_COMM_PORT) ||
+	    memchr_inv(a.reserved, 0, sizeof(a.reserved)))
+		return -EINVAL;
+	if (a.len > port->attr.max_msg_len)
+		return -EMSGSIZE;
+	answer = alpc_msg_alloc(NULL, ALPC_MSG_REPLY, u64_to_user_ptr(a.buf), a.len);
+	if (IS_ERR(answer))
+		return PTR_ERR(answer);
+
+	if (a.flags & ALPC_ACCEPT_COMM_PORT) {
+		/* Make the fd first: once accepted, the connection is the client's. */
+		mutex_lock(&port->lock);
+		req = alpc_conn_request(port, a.id);
+		if (req) {
+			conn = req->conn;
+			kref_get(&conn->ref);
+		}
+		mutex_unlock(&port->lock);
+		ret = -ENOENT;
+		if (!conn)
+			goto err_answer;
+		fd = get_unused_fd_flags(alpc_fd_flags(a.flags));
+		ret = fd;
+		if (fd < 0)
+			goto err_conn;
+		file = anon_inode_getfile("[alpc_comm]", &alpc_fops, &conn->server, O_RDWR);
+		ret = PTR_ERR_OR_ZERO(file);
+		if (ret)
+			goto err_fd;
+		/* The file owns that connection reference now. */
+	}
+
+	mutex_lock(&port->lock);
+	req = alpc_conn_request(port, a.id);
+	if (!req || (conn && req->conn != conn)) {
+		mutex_unlock(&port->lock);
+		ret = -ENOENT;
+		goto err_file;
+	}
+	conn = req->conn;
+	answer->id = alpc_new_id();
+	answer->ref_id = a.id;
+	if (a.flags & ALPC_ACCEPT_REJECT) {
+		alpc_req_end(req, -ECONNREFUSED, answer, false, &dispose);
+		alpc_conn_close(conn, &dispose);
+	} else {
+		conn->state = ALPC_CONN_CONNECTED;
+		conn->port_context = a.port_context;
+		conn->server.attached = file;
+		alpc_req_end(req, 0, answer, false, &dispose);
+	}
+	mutex_unlock(&port->lock);
+	alpc_msg_free_list(&dispose);
+	if (!file)
+		return 0;
+	fd_install(fd, file);
+	return fd;
+
+err_file:
+	if (file) {
+		put_unused_fd(fd);
+		fput(file);
+	}
+	alpc_msg_free(answer);
+	return ret;
+err_fd:
+	put_unused_fd(fd);
+err_conn:
+	alpc_conn_put(conn);
+err_answer:
+	alpc_msg_free(answer);
+	return ret;
+}
+
+static void alpc_port_release(struct alpc_port *port)
+{
+	struct alpc_conn *conn, *tmp;
+	LIST_HEAD(dispose);
+
+	alpc_name_remove(port);
+	mutex_lock(&port->lock);
+	port->dead = true;
+	list_for_each_entry_safe(conn, tmp, &port->conns, node)
+		alpc_conn_close(conn, &dispose);
+	alpc_end_purge(&port->end, &dispose);
+	mutex_unlock(&port->lock);
+	alpc_msg_free_list(&dispose);
+	alpc_port_put(port);
+}
+
+static void alpc_client_release(struct alpc_conn *conn)
+{
+	struct alpc_port *port = conn->port;
+	struct alpc_msg *closed;
+	LIST_HEAD(dispose);
+
+	mutex_lock(&port->lock);
+	if (conn->state == ALPC_CONN_CONNECTED) {
+		struct alpc_end *dest = alpc_server_end(conn);
+
+		alpc_conn_close(conn, &dispose);
+		closed = conn->closed_msg;
+		conn->closed_msg = NULL;
+		/* A process's files are released on its way out, with PF_EXITING. */
+		if (current->flags & (PF_EXITING | PF_KTHREAD))
+			closed->type = ALPC_MSG_CLIENT_DIED;
+		closed->id = alpc_new_id();
+		kref_get(&conn->ref);
+		closed->conn = conn;
+		alpc_msg_enqueue(dest, closed, false);
+	}
+	alpc_end_purge(&conn->client, &dispose);
+	mutex_unlock(&port->lock);
+	alpc_msg_free_list(&dispose);
+	alpc_conn_put(conn);
+}
+
+static void alpc_server_release(struct alpc_conn *conn)
+{
+	struct alpc_port *port = conn->port;
+	LIST_HEAD(dispose);
+
+	mutex_lock(&port->lock);
+	/* Not attached: an accept that failed after making this file. */
+	if (conn->server.attached) {
+		alpc_conn_close(conn, &dispose);
+		alpc_end_purge(&conn->server, &dispose);
+	}
+	mutex_unlock(&port->lock);
+	alpc_msg_free_list(&dispose);
+	alpc_conn_put(conn);
+}
+
+static int alpc_release(struct inode *inode, struct file *file)
+{
+	struct alpc_end *end = file->private_data;
+
+	switch (end->kind) {
+	case ALPC_END_PORT:
+		alpc_port_release(end->port);
+		break;
+	case ALPC_END_CLIENT:
+		alpc_client_release(end->conn);
+		break;
+	case ALPC_END_SERVER:
+		alpc_server_release(end->conn);
+		break;
+	}
+	return 0;
+}
+
+static __poll_t alpc_poll(struct file *file, poll_table *pt)
+{
+	struct alpc_end *end = file->private_data;
+	struct alpc_conn *conn = end->conn;
+	__poll_t mask = 0;
+
+	poll_wait(file, &end->recv_wq, pt);
+	if (conn)
+		poll_wait(file, &conn->wq, pt);
+
+	mutex_lock(&end->port->lock);
+	if (!list_empty(&end->queue))
+		mask |= EPOLLIN | EPOLLRDNORM;
+	if (conn) {
+		if (conn->state != ALPC_CONN_CONNECTED)
+			mask |= EPOLLHUP;
+		else if (alpc_has_space(conn, alpc_end_dir(end), 0))
+			mask |= EPOLLOUT | EPOLLWRNORM;
+	}
+	mutex_unlock(&end->port->lock);
+	return mask;
+}
+
+static long alpc_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct alpc_end *end = file->private_data;
+	void __user *uarg = (void __user *)arg;
+
+	if (cmd == ALPC_IOC_ACCEPT) {
+		if (end->kind != ALPC_END_PORT)
+			return -ENOTTY;
+		return alpc_accept(end->port, uarg);
+	}
+	return alpc_msg_ioctl(end, cmd, uarg);
+}
+
+static const struct file_operations alpc_fops = {
+	.owner		= THIS_MODULE,
+	.release	= alpc_release,
+	.poll		= alpc_poll,
+	.unlocked_ioctl	= alpc_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+};

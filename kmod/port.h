@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef _ALPC_PORT_H
+#define _ALPC_PORT_H
+
+#include <linux/fs.h>
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/types.h>
+#include <linux/wait.h>
+#include <linux/xarray.h>
+#include <uapi/linux/alpc.h>
+
+struct alpc_msg;
+struct ipc_namespace;
+
+enum alpc_end_kind {
+	ALPC_END_PORT,		/* a connection port */
+	ALPC_END_CLIENT,	/* a client communication port */
+	ALPC_END_SERVER,	/* a server communication port */
+};
+
+/* Which way a message travels; indexes a connection's queue charges. */
+enum alpc_dir {
+	ALPC_TO_SERVER,
+	ALPC_TO_CLIENT,
+};
+
+/*
+ * What an fd refers to: something with a receive queue. Embedded in the
+ * port (ALPC_END_PORT) or in a connection (the other two).
+ */
+struct alpc_end {
+	enum alpc_end_kind kind;
+	bool attached;			/* SERVER: taken at accept; receives */
+	struct alpc_port *port;
+	struct alpc_conn *conn;		/* NULL for ALPC_END_PORT */
+	struct list_head queue;		/* alpc_msg.node, oldest first */
+	wait_queue_head_t recv_wq;	/* receivers (woken one per message), poll */
+};
+
+struct alpc_port {
+	struct kref ref;
+	struct mutex lock;		/* everything below, and all connections' */
+	bool dead;			/* the connection port's fd is closed */
+	struct alpc_end end;
+	struct xarray requests;		/* id -> unanswered request */
+	struct list_head conns;		/* alpc_conn.node, not CLOSED */
+	unsigned int nconns;
+	struct alpc_port_attr attr;
+	struct ipc_namespace *ipc_ns;
+	struct hlist_node name_node;	/* under alpc_names_lock */
+	char name[ALPC_NAME_MAX];
+};
+
+enum alpc_conn_state {
+	ALPC_CONN_CONNECTING,
+	ALPC_CONN_CONNECTED,
+	ALPC_CONN_CLOSED,
+};
+
+struct alpc_conn {
+	struct kref ref;
+	struct alpc_port *port;		/* holds a reference */
+	struct list_head node;		/* in port->conns unless CLOSED */
+	enum alpc_conn_state state;
+	u64 port_context;
+	struct alpc_end client;
+	struct alpc_end server;
+	struct list_head reqs;		/* alpc_msg.req_node: unanswered requests */
+	wait_queue_head_t wq;		/* space, replies, connect, hangup */
+	u32 queued_msgs[2];		/* charges, by enum alpc_dir */
+	u32 queued_bytes[2];
+	struct alpc_msg *closed_msg;	/* PORT_CLOSED, allocated at connect */
+};
+
+static inline struct alpc_end *alpc_server_end(struct alpc_conn *conn)
+{
+	return conn->server.attached ? &conn->server : &conn->port->end;
+}
+
+static inline enum alpc_dir alpc_end_dir(const struct alpc_end *end)
+{
+	return end->kind == ALPC_END_SERVER ? ALPC_TO_CLIENT : ALPC_TO_SERVER;
+}
+
+void alpc_conn_put(struct alpc_conn *conn);
+
+int alpc_port_create(struct alpc_create_port __user *uarg);
+int alpc_port_connect(struct alpc_connect __user *uarg);
+
+#endif /* _ALPC_PORT_H */
