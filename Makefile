@@ -36,6 +36,8 @@ CATCH_OBJS := $(CATCH_SRCS:libalpcu/tests/%.cpp=$(B)/catch/%.o)
 CATCH_BIN := $(B)/vm/tests/alpcu_test
 EXAMPLE_SRCS := $(wildcard examples/*.cpp)
 EXAMPLE_BINS := $(EXAMPLE_SRCS:examples/%.cpp=$(B)/vm/tests/%)
+BENCH_SRCS := $(wildcard bench/*.cpp)
+BENCH_BIN := $(B)/vm/tests/alpc_bench
 GUEST_SCRIPTS := $(patsubst scripts/guest/%,$(B)/vm/tests/%,$(wildcard scripts/guest/*.sh))
 TEST_BINS := $(KSFT_BINS) $(CATCH_BIN) $(B)/vm/tests/manifest
 
@@ -47,6 +49,7 @@ help:
 	@echo "make            module, library and tests"
 	@echo "make demo       boot a VM: echo server and clients at work (KERNEL=6.1|6.12)"
 	@echo "make shell      boot a VM with the module loaded, interactive (KERNEL=6.1|6.12)"
+	@echo "make bench      benchmarks against pipes, UNIX sockets, futexes, binder"
 	@echo "make check      all tests, in a VM of each kernel line and on the host"
 	@echo "make check-debug  the tests on a KASAN/lockdep/kmemleak kernel"
 	@echo "make module     alpc.ko in kmod/ (KERNEL=6.1|6.12, default: running kernel)"
@@ -104,6 +107,14 @@ $(CATCH_BIN): $(CATCH_OBJS) $(LIBA)
 
 examples: $(EXAMPLE_BINS)
 
+$(BENCH_BIN): $(BENCH_SRCS) $(wildcard bench/*.hpp) $(LIBA) $(LIB_HDRS)
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS) $(ALPC_CXXFLAGS) -Ibench -o $@ $(BENCH_SRCS) $(LIBA)
+
+# Benchmarks in a VM of each line: build/bench/results.json, a table, plots.
+bench: $(SETUP_STAMP) lib tests $(BENCH_BIN) $(GUEST_SCRIPTS)
+	scripts/bench.sh $(LINES)
+
 $(B)/vm/tests/%: examples/%.cpp $(LIBA) $(LIB_HDRS)
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXFLAGS) $(ALPC_CXXFLAGS) -o $@ $< $(LIBA)
@@ -116,16 +127,16 @@ $(B)/vm/tests/manifest: selftests/manifest
 	@mkdir -p $(dir $@)
 	cp $< $@
 
-check: $(SETUP_STAMP) lib tests examples $(GUEST_SCRIPTS)
+check: $(SETUP_STAMP) lib tests examples $(BENCH_BIN) $(GUEST_SCRIPTS)
 	scripts/check.sh check $(LINES)
 
-check-debug: $(SETUP_STAMP) lib tests examples $(GUEST_SCRIPTS)
+check-debug: $(SETUP_STAMP) lib tests examples $(BENCH_BIN) $(GUEST_SCRIPTS)
 	scripts/build-debug-kernel.sh
 	scripts/intree-build.sh
 	scripts/check.sh check-debug debug
 
 # The main job: a VM with the module loaded, servers and clients at work.
-demo: $(SETUP_STAMP) lib tests examples $(GUEST_SCRIPTS)
+demo: $(SETUP_STAMP) lib tests examples $(BENCH_BIN) $(GUEST_SCRIPTS)
 	scripts/build-module.sh $(or $(KERNEL),6.1) $(B)/$(or $(KERNEL),6.1)
 	scripts/vm.sh demo $(or $(KERNEL),6.1)
 
@@ -134,10 +145,10 @@ shell: $(SETUP_STAMP) tests examples $(GUEST_SCRIPTS)
 	scripts/vm.sh shell $(or $(KERNEL),6.1)
 
 format:
-	clang-format -i $$(find libalpcu examples -name '*.cpp' -o -name '*.hpp' 2>/dev/null)
+	clang-format -i $$(find libalpcu examples bench -name '*.cpp' -o -name '*.hpp' 2>/dev/null)
 
 clean:
 	rm -rf $(B)
 	$(MAKE) -C kmod clean KDIR="$$(bash -c '. scripts/common.sh && line_env 6.1 | sed -n s/^KDIR=//p')" 2>/dev/null || true
 
-.PHONY: all help setup module lib tests examples demo check check-debug shell format clean
+.PHONY: all help setup module lib tests examples demo bench check check-debug shell format clean
