@@ -37,7 +37,7 @@ CATCH_BIN := $(B)/vm/tests/alpcu_test
 EXAMPLE_SRCS := $(wildcard examples/*.cpp)
 EXAMPLE_BINS := $(EXAMPLE_SRCS:examples/%.cpp=$(B)/vm/tests/%)
 BENCH_SRCS := $(wildcard bench/*.cpp)
-BENCH_BIN := $(B)/vm/tests/alpc_bench
+BENCH_BIN := $(if $(BENCH_SRCS),$(B)/vm/tests/alpc_bench)
 GUEST_SCRIPTS := $(patsubst scripts/guest/%,$(B)/vm/tests/%,$(wildcard scripts/guest/*.sh))
 TEST_BINS := $(KSFT_BINS) $(CATCH_BIN) $(B)/vm/tests/manifest
 

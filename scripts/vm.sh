@@ -111,11 +111,19 @@ elif [ "$qrc" = 137 ]; then
 fi
 
 # Backstop: a splat the guest could not report (it died first).
+splat=0
 if ! grep -q '^FAIL .*kernel splat' "$out" &&
 	sed -n '/alpc-runner: tests begin/,$p' "$console" |
 	grep -qE 'BUG:|WARNING:|Oops|KASAN|Kernel panic|Call Trace:|INFO: task .* blocked|soft lockup'; then
+	splat=1
 	fail "vm: kernel splat in the console log"
 	sed -n '/alpc-runner: tests begin/,$p' "$console" | grep -m1 -A40 -E 'BUG:|WARNING:|Oops|KASAN|Kernel panic|Call Trace:' |
 		sed "s/^/     [$line] /"
+fi
+# Modes other than check (demo, bench) fail on any failure their script
+# reported ("FAIL ..." or "... FAIL" lines), a splat, or an unfinished run.
+if [ "$mode" != check ]; then
+	[ "$splat" = 0 ] && grep -qx DONE "$out" && [ "$qrc" != 137 ] &&
+		! tr -d '\r' <"$results" | grep -qE '^FAIL|^[A-Z]+ FAIL$' || exit 1
 fi
 exit 0
