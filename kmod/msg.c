@@ -29,7 +29,9 @@
 #include <linux/pid_namespace.h>
 #include <linux/poll.h>
 #include <linux/sched.h>
+#include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
+#include <linux/sched/task.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
@@ -108,8 +110,25 @@ struct alpc_msg *alpc_msg_alloc(struct alpc_conn *conn, u32 type,
 	return msg;
 }
 
+static void alpc_region_free(struct kref *ref)
+{
+	struct alpc_region *r = container_of(ref, struct alpc_region, ref);
+
+	put_task_struct(r->task);
+	kfree(r);
+}
+
+static void alpc_region_put(struct alpc_region *r)
+{
+	if (r)
+		kref_put(&r->ref, alpc_region_free);
+}
+
 void alpc_msg_free(struct alpc_msg *msg)
 {
+	if (msg->view.sec)
+		alpc_view_put(&msg->view);
+	alpc_region_put(msg->region);
 	put_pid(msg->tgid);
 	put_pid(msg->tid);
 	alpc_conn_put(msg->conn);
@@ -192,6 +211,14 @@ void alpc_req_end(struct alpc_msg *req, int status, struct alpc_msg *reply,
 
 	xa_erase(&conn->port->requests, req->id);
 	list_del_init(&req->req_node);
+	if (req->region) {
+		/* The receiver's access ends here; the sender drains it (below). */
+		req->region->revoked = true;
+		if (reply) {
+			reply->region = req->region;
+			req->region = NULL;
+		}
+	}
 	if (reply && req->charged) {
 		reply->dir = req->dir;
 		reply->charged = true;
@@ -237,6 +264,89 @@ void alpc_req_end(struct alpc_msg *req, int status, struct alpc_msg *reply,
 	}
 }
 
+/*
+ * Reads the attributes at @uattrs (0: none) of @msg, sent on @end: a view
+ * (a section reference; whose connection it is gets checked once the
+ * message's connection is known) and a direct-access region.
+ */
+static int alpc_msg_attrs_get(struct alpc_end *end, struct alpc_msg *msg, u64 uattrs)
+{
+	struct alpc_msg_attrs a;
+	struct alpc_region *r;
+	u64 last;
+
+	if (!uattrs)
+		return 0;
+	if (copy_from_user(&a, u64_to_user_ptr(uattrs), sizeof(a)))
+		return -EFAULT;
+	if (a.flags & ~(ALPC_ATTR_VIEW | ALPC_ATTR_REGION) || a.reserved0 ||
+	    a.reserved1 || memchr_inv(a.reserved, 0, sizeof(a.reserved)))
+		return -EINVAL;
+	if (!(a.flags & ALPC_ATTR_VIEW) &&
+	    (a.section_fd || a.view_flags || a.view_offset || a.view_len))
+		return -EINVAL;
+	if (!(a.flags & ALPC_ATTR_REGION) &&
+	    (a.region_addr || a.region_len || a.region_flags))
+		return -EINVAL;
+
+	if (a.flags & ALPC_ATTR_REGION) {
+		if (msg->type != ALPC_MSG_REQUEST)
+			return -EINVAL;
+		if (!(end->port->attr.flags & ALPC_PORT_DIRECT_ACCESS))
+			return -EPERM;
+		if (!a.region_flags || a.region_flags & ~(ALPC_REGION_READ | ALPC_REGION_WRITE) ||
+		    !a.region_len || check_add_overflow(a.region_addr, a.region_len, &last) ||
+		    !access_ok(u64_to_user_ptr(a.region_addr), a.region_len))
+			return -EINVAL;
+		r = kzalloc(sizeof(*r), GFP_KERNEL_ACCOUNT);
+		if (!r)
+			return -ENOMEM;
+		kref_init(&r->ref);
+		r->task = get_task_struct(current);
+		r->addr = a.region_addr;
+		r->len = a.region_len;
+		r->flags = a.region_flags;
+		msg->region = r;
+	}
+	if (a.flags & ALPC_ATTR_VIEW)
+		return alpc_view_get(&msg->view, &a);
+	return 0;
+}
+
+/* A view travels only on the connection its section was made for. */
+static bool alpc_view_ok(const struct alpc_msg *msg, const struct alpc_conn *conn)
+{
+	return !msg->view.sec || msg->view.sec->conn == conn;
+}
+
+/*
+ * The sender's half of direct access: returns once no ALPC_IOC_ACCESS to
+ * @r is under way, so memory it lent is its own again.
+ */
+static void alpc_region_drain(struct alpc_conn *conn, struct alpc_region *r)
+{
+	DEFINE_WAIT_FUNC(wait, woken_wake_function);
+	struct alpc_port *port = conn->port;
+
+	mutex_lock(&port->lock);
+	add_wait_queue(&conn->wq, &wait);
+	while (r->active && !fatal_signal_pending(current)) {
+		mutex_unlock(&port->lock);
+		wait_woken(&wait, TASK_KILLABLE, MAX_SCHEDULE_TIMEOUT);
+		mutex_lock(&port->lock);
+	}
+	remove_wait_queue(&conn->wq, &wait);
+	mutex_unlock(&port->lock);
+	alpc_region_put(r);
+}
+
+static struct alpc_region *alpc_region_get(struct alpc_region *r)
+{
+	if (r)
+		kref_get(&r->ref);
+	return r;
+}
+
 /* Empties @end's queue at rundown. Called with the port's lock held. */
 void alpc_end_purge(struct alpc_end *end, struct list_head *dispose)
 {
@@ -265,6 +375,8 @@ static int alpc_queue_msg(struct alpc_end *end, struct alpc_msg *msg,
 	struct alpc_end *dest;
 	int ret = 0;
 
+	if (!alpc_view_ok(msg, conn))
+		return -EINVAL;
 	if (conn->state == ALPC_CONN_CONNECTED &&
 	    !alpc_has_space(conn, dir, msg->len)) {
 		DEFINE_WAIT_FUNC(wait, woken_wake_function);
@@ -318,6 +430,8 @@ static int alpc_reply(struct alpc_end *end, u64 ref_id, struct alpc_msg *reply,
 		return -EPERM;
 	if (req->recv_end != end || req->state != ALPC_REQ_DELIVERED)
 		return -ENOENT;
+	if (!alpc_view_ok(reply, req->conn))
+		return -EINVAL;
 
 	kref_get(&req->conn->ref);
 	reply->conn = req->conn;
@@ -346,6 +460,19 @@ static void alpc_msg_info(const struct alpc_end *end, const struct alpc_msg *msg
 	info->tid = pid_nr_ns(msg->tid, pidns);
 	info->uid = from_kuid_munged(userns, msg->uid);
 	info->gid = from_kgid_munged(userns, msg->gid);
+	if (msg->view.sec) {
+		info->flags |= ALPC_MSGF_VIEW;
+		if (msg->view.readonly)
+			info->flags |= ALPC_MSGF_VIEW_READONLY;
+		info->view_len = msg->view.len;
+	}
+	if (msg->region) {
+		if (msg->region->flags & ALPC_REGION_READ)
+			info->flags |= ALPC_MSGF_REGION_READ;
+		if (msg->region->flags & ALPC_REGION_WRITE)
+			info->flags |= ALPC_MSGF_REGION_WRITE;
+		info->region_len = msg->region->len;
+	}
 }
 
 /*
@@ -384,6 +511,8 @@ static int alpc_recv(struct alpc_end *end, struct alpc_recv *r,
 	struct alpc_port *port = end->port;
 	struct alpc_conn *conn = end->conn;
 	long timeout = alpc_timeout(r->timeout_ns);
+	struct alpc_region *lent = NULL;
+	unsigned long addr = 0;
 	struct alpc_msg *msg;
 	LIST_HEAD(dispose);
 	int ret = 0;
@@ -425,9 +554,22 @@ static int alpc_recv(struct alpc_end *end, struct alpc_recv *r,
 	}
 	mutex_unlock(&port->lock);
 
-	if (copy_to_user(u64_to_user_ptr(r->buf), msg->data, msg->len) ||
-	    copy_to_user(&ur->info, &r->info, sizeof(r->info)))
+	if (msg->view.sec) {
+		addr = alpc_view_map(&msg->view);
+		if (IS_ERR_VALUE(addr)) {
+			ret = (int)addr;
+			addr = 0;
+		}
+		r->info.view_addr = addr;
+	}
+	if (!ret && (copy_to_user(u64_to_user_ptr(r->buf), msg->data, msg->len) ||
+		     copy_to_user(&ur->info, &r->info, sizeof(r->info))))
 		ret = -EFAULT;
+	if (ret && addr)
+		alpc_view_unmap(&msg->view, addr);
+	/* The answer to a request that lent memory: wait out its last access. */
+	if (!ret && msg->type == ALPC_MSG_REPLY)
+		lent = alpc_region_get(msg->region);
 
 	mutex_lock(&port->lock);
 	alpc_recv_commit(end, msg, ret, &dispose);
@@ -436,6 +578,8 @@ out_unlock:
 	if (ret && !list_empty(&end->queue))
 		wake_up_interruptible(&end->recv_wq);
 	mutex_unlock(&port->lock);
+	if (lent)
+		alpc_region_drain(conn, lent);
 	alpc_msg_free_list(&dispose);
 	return ret;
 }
@@ -494,6 +638,11 @@ static int alpc_ioctl_send(struct alpc_end *end, struct alpc_send __user *us)
 	if (IS_ERR(msg))
 		return PTR_ERR(msg);
 	msg->context = s.context;
+	ret = alpc_msg_attrs_get(end, msg, s.attrs);
+	if (ret) {
+		alpc_msg_free(msg);
+		return ret;
+	}
 	timeout = alpc_timeout(s.timeout_ns);
 
 	mutex_lock(&port->lock);
@@ -517,9 +666,11 @@ static int alpc_ioctl_send_wait(struct alpc_end *end,
 {
 	struct alpc_port *port = end->port;
 	struct alpc_conn *conn = end->conn;
+	struct alpc_region *lent = NULL;
 	struct alpc_waiter w = {};
 	struct alpc_msg_info info;
 	struct alpc_send_wait s;
+	unsigned long addr = 0;
 	struct alpc_msg *msg;
 	LIST_HEAD(dispose);
 	long timeout;
@@ -542,14 +693,20 @@ static int alpc_ioctl_send_wait(struct alpc_end *end,
 	if (IS_ERR(msg))
 		return PTR_ERR(msg);
 	msg->context = s.context;
+	ret = alpc_msg_attrs_get(end, msg, s.attrs);
+	if (ret) {
+		alpc_msg_free(msg);
+		return ret;
+	}
+	lent = alpc_region_get(msg->region);
 	timeout = alpc_timeout(s.timeout_ns);
 
 	mutex_lock(&port->lock);
 	ret = alpc_queue_msg(end, msg, &timeout, &w, true);
 	if (ret) {
 		mutex_unlock(&port->lock);
-		list_add(&msg->node, &dispose);
-		alpc_msg_free_list(&dispose);
+		alpc_region_put(lent);
+		alpc_msg_free(msg);
 		return ret;
 	}
 	id = msg->id;
@@ -572,6 +729,8 @@ static int alpc_ioctl_send_wait(struct alpc_end *end,
 				     conn->state == ALPC_CONN_CONNECTED, &dispose);
 	}
 	mutex_unlock(&port->lock);
+	if (lent)
+		alpc_region_drain(conn, lent);
 	alpc_msg_free_list(&dispose);
 
 	ret = w.status;
@@ -581,12 +740,23 @@ static int alpc_ioctl_send_wait(struct alpc_end *end,
 		return ret;
 
 	alpc_msg_info(end, w.reply, &info);
+	if (w.reply->view.sec) {
+		addr = alpc_view_map(&w.reply->view);
+		if (IS_ERR_VALUE(addr)) {
+			ret = (int)addr;
+			addr = 0;
+		}
+		info.view_addr = addr;
+	}
 	if (copy_to_user(u64_to_user_ptr(s.reply_buf), w.reply->data,
 			 min(w.reply->len, s.reply_size)) ||
-	    copy_to_user(&us->reply, &info, sizeof(info)))
+	    copy_to_user(&us->reply, &info, sizeof(info))) {
 		ret = -EFAULT;
-	else if (w.reply->len > s.reply_size)
+		if (addr)
+			alpc_view_unmap(&w.reply->view, addr);
+	} else if (!ret && w.reply->len > s.reply_size) {
 		ret = -EMSGSIZE;
+	}
 	alpc_msg_free(w.reply);
 	return ret;
 }
@@ -616,6 +786,11 @@ static int alpc_ioctl_reply_recv(struct alpc_end *end,
 	if (IS_ERR(reply))
 		return PTR_ERR(reply);
 	reply->context = rr.context;
+	status = alpc_msg_attrs_get(end, reply, rr.attrs);
+	if (status) {
+		alpc_msg_free(reply);
+		return status;
+	}
 
 	mutex_lock(&port->lock);
 	status = alpc_reply(end, rr.ref_id, reply, &dispose);
@@ -634,6 +809,7 @@ static int alpc_ioctl_reply_recv(struct alpc_end *end,
 static int alpc_ioctl_cancel(struct alpc_end *end, struct alpc_cancel __user *uc)
 {
 	struct alpc_port *port = end->port;
+	struct alpc_region *lent = NULL;
 	struct alpc_cancel c;
 	struct alpc_msg *req;
 	LIST_HEAD(dispose);
@@ -646,13 +822,130 @@ static int alpc_ioctl_cancel(struct alpc_end *end, struct alpc_cancel __user *uc
 
 	mutex_lock(&port->lock);
 	req = xa_load(&port->requests, c.id);
-	if (!req || req->send_end != end)
+	if (!req || req->send_end != end) {
 		ret = -ENOENT;
-	else
+	} else {
+		lent = alpc_region_get(req->region);
 		alpc_req_end(req, -ECANCELED, NULL,
 			     req->conn->state == ALPC_CONN_CONNECTED, &dispose);
+	}
 	mutex_unlock(&port->lock);
+	if (lent)
+		alpc_region_drain(end->conn, lent);
 	alpc_msg_free_list(&dispose);
+	return ret;
+}
+
+#define ALPC_ACCESS_CHUNK	PAGE_SIZE
+
+/*
+ * Starts one chunk of access to the region of request @id, received on
+ * @end: checks the caller's right to it and counts the access as under
+ * way. Called with the port's lock held.
+ */
+static int alpc_access_begin(struct alpc_end *end, const struct alpc_access *a,
+			     struct alpc_msg **reqp)
+{
+	struct alpc_msg *req = xa_load(&end->port->requests, a->id);
+	u32 right = a->op == ALPC_ACCESS_READ ? ALPC_REGION_READ : ALPC_REGION_WRITE;
+	u64 last;
+
+	if (!req || req->type != ALPC_MSG_REQUEST || req->recv_end != end ||
+	    req->state != ALPC_REQ_DELIVERED)
+		return -ENOENT;
+	if (!req->region || !(req->region->flags & right))
+		return -EPERM;
+	if (check_add_overflow(a->offset, a->len, &last) || last > req->region->len)
+		return -EINVAL;
+	req->region->active++;
+	*reqp = req;
+	return 0;
+}
+
+static int alpc_ioctl_access(struct alpc_end *end, struct alpc_access __user *ua)
+{
+	struct alpc_port *port = end->port;
+	struct alpc_region *r = NULL;
+	struct alpc_conn *conn = NULL;
+	struct alpc_msg *req;
+	struct alpc_access a;
+	u64 done = 0;
+	void *kbuf;
+	int ret;
+
+	if (copy_from_user(&a, ua, sizeof(a)))
+		return -EFAULT;
+	if ((a.op != ALPC_ACCESS_READ && a.op != ALPC_ACCESS_WRITE) || a.reserved)
+		return -EINVAL;
+	if (put_user(0, &ua->done))
+		return -EFAULT;
+	kbuf = kmalloc(ALPC_ACCESS_CHUNK, GFP_KERNEL);
+	if (!kbuf)
+		return -ENOMEM;
+
+	/* The first check decides the errno; later ones only see revocation. */
+	mutex_lock(&port->lock);
+	ret = alpc_access_begin(end, &a, &req);
+	if (!ret) {
+		r = alpc_region_get(req->region);
+		conn = req->conn;
+		kref_get(&conn->ref);
+		r->active--;
+	}
+	mutex_unlock(&port->lock);
+
+	/*
+	 * Chunk by chunk, user memory on the caller's side is touched outside
+	 * the access count, so a receiver faulting on its own buffer cannot
+	 * hold the sender back; only the sender's own pages are.
+	 */
+	while (!ret && done < a.len) {
+		unsigned int n = min_t(u64, a.len - done, ALPC_ACCESS_CHUNK);
+		unsigned int gup = a.op == ALPC_ACCESS_WRITE ? FOLL_WRITE : 0;
+		void __user *ubuf = u64_to_user_ptr(a.buf + done);
+		struct mm_struct *mm;
+		int got;
+
+		if (a.op == ALPC_ACCESS_WRITE && copy_from_user(kbuf, ubuf, n)) {
+			ret = -EFAULT;
+			break;
+		}
+		mutex_lock(&port->lock);
+		if (r->revoked)
+			ret = -ENOENT;
+		else
+			r->active++;
+		mutex_unlock(&port->lock);
+		if (ret)
+			break;
+
+		mm = get_task_mm(r->task);
+		got = mm ? access_process_vm(r->task, r->addr + a.offset + done, kbuf, n, gup) : 0;
+		if (mm)
+			mmput(mm);
+
+		mutex_lock(&port->lock);
+		if (!--r->active && r->revoked)
+			wake_up_all(&conn->wq);
+		mutex_unlock(&port->lock);
+
+		if (!mm) {
+			ret = -ESRCH;
+			break;
+		}
+		if (got > 0 && a.op == ALPC_ACCESS_READ && copy_to_user(ubuf, kbuf, got)) {
+			ret = -EFAULT;
+			break;
+		}
+		done += max(got, 0);
+		if (got < (int)n)
+			ret = -EFAULT;
+	}
+	kfree(kbuf);
+	alpc_region_put(r);
+	alpc_conn_put(conn);
+	if (put_user(done, &ua->done))
+		return -EFAULT;
 	return ret;
 }
 
@@ -669,6 +962,8 @@ long alpc_msg_ioctl(struct alpc_end *end, unsigned int cmd, void __user *uarg)
 		return alpc_ioctl_reply_recv(end, uarg);
 	case ALPC_IOC_CANCEL:
 		return alpc_ioctl_cancel(end, uarg);
+	case ALPC_IOC_ACCESS:
+		return alpc_ioctl_access(end, uarg);
 	default:
 		return -ENOTTY;
 	}

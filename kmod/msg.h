@@ -8,6 +8,7 @@
 #include <linux/types.h>
 
 #include "port.h"
+#include "section.h"
 
 /*
  * A thread waiting for a request's answer (ALPC_IOC_SEND_WAIT, connect).
@@ -18,6 +19,22 @@ struct alpc_waiter {
 	bool done;
 	int status;			/* 0, or -errno */
 	struct alpc_msg *reply;		/* the waiter frees it */
+};
+
+/*
+ * A range of a request's sender's memory that the request's receiver may
+ * read or write (ALPC_IOC_ACCESS) until the request ends. @revoked and
+ * @active are under the port's lock; a sender told its request ended
+ * waits for @active to drop to 0 before it returns to user space.
+ */
+struct alpc_region {
+	struct kref ref;
+	struct task_struct *task;	/* the sender, pinned */
+	u64 addr;
+	u64 len;
+	u32 flags;			/* ALPC_REGION_* */
+	bool revoked;
+	unsigned int active;
 };
 
 enum alpc_req_state {
@@ -49,6 +66,8 @@ struct alpc_msg {
 	struct pid *tid;
 	kuid_t uid;
 	kgid_t gid;
+	struct alpc_view view;		/* view.sec: a view travels with it */
+	struct alpc_region *region;	/* requests: direct access granted */
 	u8 data[];
 };
 

@@ -41,6 +41,7 @@
 #include <linux/nsproxy.h>
 #include <linux/poll.h>
 #include <linux/sched.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/stringhash.h>
@@ -49,13 +50,18 @@
 #include "compat.h"
 #include "msg.h"
 #include "port.h"
+#include "section.h"
 
 #define ALPC_DEFAULT_QUEUED_MSGS	64
 #define ALPC_DEFAULT_QUEUED_BYTES	65536
 #define ALPC_DEFAULT_CONNECTIONS	1024
 #define ALPC_MAX_QUEUED_MSGS		65536
-#define ALPC_MAX_QUEUED_BYTES		(64 << 20)
+#define ALPC_MAX_QUEUED_BYTES		SZ_64M
 #define ALPC_MAX_CONNECTIONS		65536
+#define ALPC_DEFAULT_SECTION_SIZE	((u64)SZ_64M)
+#define ALPC_DEFAULT_SECTION_BYTES	((u64)SZ_128M)
+#define ALPC_MAX_SECTION_SIZE		((u64)SZ_1G)
+#define ALPC_MAX_SECTION_BYTES		(4 * (u64)SZ_1G)
 
 static DEFINE_MUTEX(alpc_names_lock);
 static DEFINE_HASHTABLE(alpc_names, 8);
@@ -184,7 +190,8 @@ static void alpc_conn_close(struct alpc_conn *conn, struct list_head *dispose)
 
 static int alpc_attr_check(struct alpc_port_attr *a)
 {
-	if (a->flags || memchr_inv(a->reserved, 0, sizeof(a->reserved)))
+	if (a->flags & ~ALPC_PORT_DIRECT_ACCESS ||
+	    memchr_inv(a->reserved, 0, sizeof(a->reserved)))
 		return -EINVAL;
 	if (!a->max_msg_len)
 		a->max_msg_len = ALPC_MSG_DEFAULT_MAX;
@@ -194,11 +201,18 @@ static int alpc_attr_check(struct alpc_port_attr *a)
 		a->max_queued_bytes = ALPC_DEFAULT_QUEUED_BYTES;
 	if (!a->max_connections)
 		a->max_connections = ALPC_DEFAULT_CONNECTIONS;
+	if (!a->max_section_size)
+		a->max_section_size = ALPC_DEFAULT_SECTION_SIZE;
+	if (!a->max_section_bytes)
+		a->max_section_bytes = max(ALPC_DEFAULT_SECTION_BYTES, a->max_section_size);
 	if (a->max_msg_len > ALPC_MSG_LIMIT ||
 	    a->max_queued_msgs > ALPC_MAX_QUEUED_MSGS ||
 	    a->max_queued_bytes > ALPC_MAX_QUEUED_BYTES ||
 	    a->max_queued_bytes < a->max_msg_len ||
-	    a->max_connections > ALPC_MAX_CONNECTIONS)
+	    a->max_connections > ALPC_MAX_CONNECTIONS ||
+	    a->max_section_size > ALPC_MAX_SECTION_SIZE ||
+	    a->max_section_bytes > ALPC_MAX_SECTION_BYTES ||
+	    a->max_section_bytes < a->max_section_size)
 		return -EINVAL;
 	return 0;
 }
@@ -626,10 +640,15 @@ static long alpc_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	struct alpc_end *end = file->private_data;
 	void __user *uarg = (void __user *)arg;
 
-	if (cmd == ALPC_IOC_ACCEPT) {
+	switch (cmd) {
+	case ALPC_IOC_ACCEPT:
 		if (end->kind != ALPC_END_PORT)
 			return -ENOTTY;
 		return alpc_accept(end->port, uarg);
+	case ALPC_IOC_CREATE_SECTION:
+		if (end->kind == ALPC_END_PORT)
+			return -ENOTTY;
+		return alpc_section_create(end, uarg);
 	}
 	return alpc_msg_ioctl(end, cmd, uarg);
 }

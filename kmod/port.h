@@ -2,6 +2,7 @@
 #ifndef _ALPC_PORT_H
 #define _ALPC_PORT_H
 
+#include <linux/atomic.h>
 #include <linux/fs.h>
 #include <linux/kref.h>
 #include <linux/list.h>
@@ -72,6 +73,7 @@ struct alpc_conn {
 	u32 queued_msgs[2];		/* charges, by enum alpc_dir */
 	u32 queued_bytes[2];
 	struct alpc_msg *closed_msg;	/* PORT_CLOSED, allocated at connect */
+	atomic64_t section_bytes;	/* all its sections; see section.c */
 };
 
 static inline struct alpc_end *alpc_server_end(struct alpc_conn *conn)

@@ -27,7 +27,7 @@
 #define ALPC_DEVICE_PATH	"/dev/alpc"
 
 /* Incremented on every change of this header that user space can see. */
-#define ALPC_API_VERSION	1
+#define ALPC_API_VERSION	2
 
 #define ALPC_IOC_MAGIC		0xA7
 
@@ -49,9 +49,11 @@ struct alpc_features {
 	__u64 reserved[4];
 };
 
-/* Connection ports, connect/accept and short messages (this header, v1). */
+/* Connection ports, connect/accept and short messages (version 1). */
 #define ALPC_FEAT_PORTS		(1ULL << 0)
-#define ALPC_FEAT_ALL		(ALPC_FEAT_PORTS)
+/* Sections, views and direct access to a request's data (version 2). */
+#define ALPC_FEAT_SECTIONS	(1ULL << 1)
+#define ALPC_FEAT_ALL		(ALPC_FEAT_PORTS | ALPC_FEAT_SECTIONS)
 
 #define ALPC_IOC_GET_FEATURES	_IOWR(ALPC_IOC_MAGIC, 0x00, struct alpc_features)
 
@@ -102,7 +104,7 @@ enum alpc_msg_type {
 
 /*
  * struct alpc_port_attr - limits of a connection port and its connections
- * @flags:            must be 0
+ * @flags:            ALPC_PORT_* bits
  * @max_msg_len:      inline payload limit in bytes, for connection data,
  *                    messages and accept data; 0 means
  *                    ALPC_MSG_DEFAULT_MAX, at most ALPC_MSG_LIMIT
@@ -114,6 +116,10 @@ enum alpc_msg_type {
  * @max_connections:  connected and connecting clients; 0 means 1024, at
  *                    most 65536
  * @reserved:         must be 0
+ * @max_section_size: the largest section a connection may create; 0
+ *                    means 64 MiB, at most 1 GiB
+ * @max_section_bytes: per connection, all its sections together; 0 means
+ *                    128 MiB, at most 4 GiB, at least @max_section_size
  *
  * A request and its reply are charged to the request's sender from send
  * until the reply is received (or the request canceled or dropped), so
@@ -126,7 +132,12 @@ struct alpc_port_attr {
 	__u32 max_queued_bytes;
 	__u32 max_connections;
 	__u32 reserved[3];
+	__u64 max_section_size;
+	__u64 max_section_bytes;
 };
+
+/* Requests on this port may let their receiver reach into the sender's memory. */
+#define ALPC_PORT_DIRECT_ACCESS	(1U << 0)
 
 /* Flags of ALPC_IOC_CREATE_PORT, ALPC_IOC_CONNECT and ALPC_IOC_ACCEPT for the new fd. */
 #define ALPC_FD_INHERIT		(1U << 31)	/* no O_CLOEXEC */
@@ -236,6 +247,16 @@ struct alpc_accept {
  * @uid, @gid:    the sender's ids in the receiver's user namespace
  *                (the overflow ids if unmapped)
  * @reserved:     0
+ * @view_addr, @view_len: with ALPC_MSGF_VIEW, the view the message
+ *                carried, mapped into the receiver by the receive: its
+ *                first byte and length. The mapping spans the whole pages
+ *                around it (so neighbouring bytes of the section in those
+ *                pages are visible too) and is the receiver's to munmap.
+ *                Read-only with ALPC_MSGF_VIEW_READONLY: mprotect() cannot
+ *                make it writable.
+ * @region_len:   with ALPC_MSGF_REGION_READ or _WRITE, the length of the
+ *                sender's memory the receiver may read or write with
+ *                ALPC_IOC_ACCESS while the request is outstanding
  */
 struct alpc_msg_info {
 	__u64 id;
@@ -250,7 +271,53 @@ struct alpc_msg_info {
 	__u32 uid;
 	__u32 gid;
 	__u32 reserved;
+	__aligned_u64 view_addr;
+	__u64 view_len;
+	__u64 region_len;
 };
+
+/* alpc_msg_info.flags */
+#define ALPC_MSGF_VIEW		(1U << 0)
+#define ALPC_MSGF_VIEW_READONLY	(1U << 1)
+#define ALPC_MSGF_REGION_READ	(1U << 2)
+#define ALPC_MSGF_REGION_WRITE	(1U << 3)
+
+/*
+ * struct alpc_msg_attrs - what a message carries besides its payload
+ * @flags:        ALPC_ATTR_VIEW and/or ALPC_ATTR_REGION
+ * @section_fd:   ALPC_ATTR_VIEW: a section of this connection (made with
+ *                ALPC_IOC_CREATE_SECTION on either of its communication
+ *                ports); a section of another connection gives EINVAL
+ * @view_flags:   0 or ALPC_VIEW_READONLY
+ * @view_offset, @view_len: the view, inside the section (EINVAL if not;
+ *                any byte offset); the receiver gets it mapped, and not a
+ *                byte of it is copied
+ * @region_addr, @region_len, @region_flags: ALPC_ATTR_REGION, requests
+ *                only, on ports with ALPC_PORT_DIRECT_ACCESS (else EPERM):
+ *                a range of the sender's memory its receiver may read
+ *                (ALPC_REGION_READ) or write (ALPC_REGION_WRITE) with
+ *                ALPC_IOC_ACCESS until the request is answered or canceled
+ * @reserved0, @reserved1, @reserved: 0
+ */
+struct alpc_msg_attrs {
+	__u32 flags;
+	__u32 reserved0;
+	__s32 section_fd;
+	__u32 view_flags;
+	__u64 view_offset;
+	__u64 view_len;
+	__aligned_u64 region_addr;
+	__u64 region_len;
+	__u32 region_flags;
+	__u32 reserved1;
+	__u64 reserved[2];
+};
+
+#define ALPC_ATTR_VIEW		(1U << 0)
+#define ALPC_ATTR_REGION	(1U << 1)
+#define ALPC_VIEW_READONLY	(1U << 0)
+#define ALPC_REGION_READ	(1U << 0)
+#define ALPC_REGION_WRITE	(1U << 1)
 
 /**
  * DOC: ALPC_IOC_SEND
@@ -262,7 +329,8 @@ struct alpc_msg_info {
  * In:  @type; @len bytes at @buf (at most the port's max_msg_len);
  *      @context, handed to the receiver; @ref_id, for a REPLY the id of
  *      the request answered, otherwise 0; @timeout_ns, how long to wait
- *      for queue space; @flags and @reserved, 0.
+ *      for queue space; @attrs, 0 or a struct alpc_msg_attrs (a view, a
+ *      direct-access region); @flags and @reserved, 0.
  * Out: @id, the message's id (the id a REPLY to a REQUEST will carry in
  *      its ref_id).
  *
@@ -287,6 +355,7 @@ struct alpc_send {
 	__s64 timeout_ns;
 	__u64 id;
 	__u64 reserved[2];
+	__aligned_u64 attrs;
 };
 
 /**
@@ -324,7 +393,8 @@ struct alpc_recv {
  * reply, in one call.
  *
  * In:  @len bytes at @buf; @context; @timeout_ns, for the whole call;
- *      @reply_size bytes of room at @reply_buf; @flags and @reserved, 0.
+ *      @reply_size bytes of room at @reply_buf; @attrs as for
+ *      ALPC_IOC_SEND; @flags and @reserved, 0.
  * Out: @id, the request's id; @reply, the reply's info (@reply.len may
  *      exceed @reply_size: then the reply was cut to @reply_size bytes
  *      and the call fails with EMSGSIZE).
@@ -347,6 +417,7 @@ struct alpc_send_wait {
 	__u64 id;
 	struct alpc_msg_info reply;
 	__u64 reserved[2];
+	__aligned_u64 attrs;
 };
 
 /**
@@ -356,7 +427,8 @@ struct alpc_send_wait {
  * next message as ALPC_IOC_RECV does.
  *
  * In:  @ref_id, the request to answer (0: receive only); @len bytes at
- *      @buf; @context; @recv as for ALPC_IOC_RECV; @flags and @reserved, 0.
+ *      @buf; @context; @attrs, 0 or the reply's struct alpc_msg_attrs
+ *      (a view); @recv as for ALPC_IOC_RECV; @flags and @reserved, 0.
  * Out: @reply_status, 0 or the negative errno of the reply (ENOENT when
  *      the client canceled or went away: a lost reply is part of normal
  *      life and does not stop the receive); @reply_id, the reply's id;
@@ -375,6 +447,7 @@ struct alpc_reply_recv {
 	__s32 reply_status;
 	__u32 reserved0;
 	struct alpc_recv recv;
+	__aligned_u64 attrs;
 };
 
 /**
@@ -397,6 +470,66 @@ struct alpc_cancel {
 	__u32 reserved;
 };
 
+/**
+ * DOC: ALPC_IOC_CREATE_SECTION
+ *
+ * Issued on a communication port: creates a section of @size bytes for
+ * this connection, zero-filled, and returns its fd. mmap() it (MAP_SHARED
+ * only) to fill it; name it in a message's view to hand a range of it to
+ * the other end. The pages are charged to the caller's memory cgroup and
+ * to the connection's max_section_bytes, and freed when the last fd,
+ * mapping and message that references them are gone.
+ *
+ * The mappings are VM_PFNMAP (remap_pfn_range): the pages cannot be used
+ * for O_DIRECT I/O, pinned with get_user_pages(), or sent with vmsplice().
+ *
+ * In:  @size, 1 to the port's max_section_size; @flags, 0 or
+ *      ALPC_FD_INHERIT; @reserved0 and @reserved, 0.
+ *
+ * Errors: EINVAL (size 0 or over max_section_size, flags, reserved),
+ * ENOMEM (the connection's max_section_bytes, or memory), EMFILE, EFAULT,
+ * ENOTTY (not a communication port).
+ */
+struct alpc_create_section {
+	__u64 size;
+	__u32 flags;
+	__u32 reserved0;
+	__u64 reserved[2];
+};
+
+/**
+ * DOC: ALPC_IOC_ACCESS
+ *
+ * Issued by the receiver of an outstanding request that carried a
+ * direct-access region (ALPC_MSGF_REGION_*): reads (ALPC_ACCESS_READ) or
+ * writes (ALPC_ACCESS_WRITE) @len bytes at @offset of that region, in the
+ * sender's memory, from or to @buf. Only on the fd that received the
+ * request, only while it is outstanding: once it is answered or canceled
+ * the call fails and touches nothing, and the sender does not return from
+ * waiting for the answer, or from canceling, while an access is under way.
+ *
+ * In:  @id, the request; @op; @offset and @len, inside the region; @buf;
+ *      @reserved, 0.
+ * Out: @done, bytes transferred (less than @len only if the sender's
+ *      memory faulted: then EFAULT).
+ *
+ * Errors: ENOENT (no such outstanding request received on this fd),
+ * EPERM (no region, or not with this right), EINVAL (outside the region,
+ * op, reserved), EFAULT, ESRCH (the sender is gone).
+ */
+struct alpc_access {
+	__u64 id;
+	__u32 op;
+	__u32 reserved;
+	__u64 offset;
+	__u64 len;
+	__aligned_u64 buf;
+	__u64 done;
+};
+
+#define ALPC_ACCESS_READ	1
+#define ALPC_ACCESS_WRITE	2
+
 #define ALPC_IOC_CREATE_PORT	_IOWR(ALPC_IOC_MAGIC, 0x01, struct alpc_create_port)
 #define ALPC_IOC_CONNECT	_IOWR(ALPC_IOC_MAGIC, 0x02, struct alpc_connect)
 #define ALPC_IOC_ACCEPT		_IOW(ALPC_IOC_MAGIC, 0x10, struct alpc_accept)
@@ -405,5 +538,7 @@ struct alpc_cancel {
 #define ALPC_IOC_SEND_WAIT	_IOWR(ALPC_IOC_MAGIC, 0x13, struct alpc_send_wait)
 #define ALPC_IOC_REPLY_RECV	_IOWR(ALPC_IOC_MAGIC, 0x14, struct alpc_reply_recv)
 #define ALPC_IOC_CANCEL		_IOW(ALPC_IOC_MAGIC, 0x15, struct alpc_cancel)
+#define ALPC_IOC_CREATE_SECTION	_IOW(ALPC_IOC_MAGIC, 0x20, struct alpc_create_section)
+#define ALPC_IOC_ACCESS		_IOWR(ALPC_IOC_MAGIC, 0x21, struct alpc_access)
 
 #endif /* _UAPI_LINUX_ALPC_H */
