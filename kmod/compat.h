@@ -7,7 +7,9 @@
 #define _ALPC_COMPAT_H
 
 #include <linux/ipc_namespace.h>
+#include <linux/mm.h>
 #include <linux/proc_ns.h>
+#include <linux/version.h>
 
 /*
  * put_ipc_ns() is not exported before 6.2. The namespace's own
@@ -18,6 +20,18 @@ static inline void alpc_put_ipc_ns(struct ipc_namespace *ns)
 {
 #ifdef CONFIG_IPC_NS
 	ns->ns.ops->put(&ns->ns);
+#endif
+}
+
+/* 6.5 dropped the vmas argument of get_user_pages_remote(). */
+static inline long alpc_gup_remote(struct mm_struct *mm, unsigned long addr,
+				   unsigned int gup_flags, struct page **page,
+				   int *locked)
+{
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 5, 0)
+	return get_user_pages_remote(mm, addr, 1, gup_flags, page, NULL, locked);
+#else
+	return get_user_pages_remote(mm, addr, 1, gup_flags, page, locked);
 #endif
 }
 

@@ -24,6 +24,7 @@
  */
 
 #include <linux/atomic.h>
+#include <linux/highmem.h>
 #include <linux/jiffies.h>
 #include <linux/overflow.h>
 #include <linux/pid_namespace.h>
@@ -37,6 +38,7 @@
 #include <linux/uaccess.h>
 #include <linux/user_namespace.h>
 
+#include "compat.h"
 #include "msg.h"
 
 static atomic64_t alpc_last_id = ATOMIC64_INIT(0);
@@ -88,14 +90,15 @@ struct alpc_msg *alpc_msg_alloc(struct alpc_conn *conn, u32 type,
 {
 	struct alpc_msg *msg;
 
-	msg = kmalloc(struct_size(msg, data, len), GFP_KERNEL_ACCOUNT);
+	/* Up to 64 KiB inline: kvmalloc spares large ones a high-order page. */
+	msg = kvmalloc(struct_size(msg, data, len), GFP_KERNEL_ACCOUNT);
 	if (!msg)
 		return ERR_PTR(-ENOMEM);
 	if (len && copy_from_user(msg->data, buf, len)) {
-		kfree(msg);
+		kvfree(msg);
 		return ERR_PTR(-EFAULT);
 	}
-	memset(msg, 0, sizeof(*msg));
+	memset(msg, 0, offsetof(struct alpc_msg, data));
 	INIT_LIST_HEAD(&msg->node);
 	INIT_LIST_HEAD(&msg->req_node);
 	if (conn)
@@ -105,8 +108,9 @@ struct alpc_msg *alpc_msg_alloc(struct alpc_conn *conn, u32 type,
 	msg->len = len;
 	msg->tgid = get_pid(task_tgid(current));
 	msg->tid = get_pid(task_pid(current));
-	msg->uid = current_uid();
-	msg->gid = current_gid();
+	/* The ids the sender acts with, as SO_PEERCRED reports them. */
+	msg->uid = current_euid();
+	msg->gid = current_egid();
 	return msg;
 }
 
@@ -114,7 +118,7 @@ static void alpc_region_free(struct kref *ref)
 {
 	struct alpc_region *r = container_of(ref, struct alpc_region, ref);
 
-	put_task_struct(r->task);
+	mmdrop(r->mm);
 	kfree(r);
 }
 
@@ -132,7 +136,7 @@ void alpc_msg_free(struct alpc_msg *msg)
 	put_pid(msg->tgid);
 	put_pid(msg->tid);
 	alpc_conn_put(msg->conn);
-	kfree(msg);
+	kvfree(msg);
 }
 
 void alpc_msg_free_list(struct list_head *list)
@@ -191,6 +195,7 @@ static void alpc_req_to_canceled(struct alpc_msg *req)
 	req->type = ALPC_MSG_CANCELED;
 	req->ref_id = req->id;
 	req->id = alpc_new_id();
+	req->context = 0;
 	req->len = 0;
 	alpc_msg_enqueue(req->recv_end, req, false);
 }
@@ -220,9 +225,16 @@ void alpc_req_end(struct alpc_msg *req, int status, struct alpc_msg *reply,
 		}
 	}
 	if (reply && req->charged) {
+		/*
+		 * The reply takes over the request's slot, with its own size:
+		 * it may overshoot max_queued_bytes (a reply never waits), but
+		 * the count stays true, so the sender's next sends wait.
+		 */
 		reply->dir = req->dir;
 		reply->charged = true;
-		reply->charged_bytes = req->charged_bytes;
+		reply->charged_bytes = reply->len;
+		conn->queued_bytes[req->dir] += reply->len;
+		conn->queued_bytes[req->dir] -= req->charged_bytes;
 		req->charged = false;
 	} else {
 		alpc_uncharge(req);
@@ -302,7 +314,8 @@ static int alpc_msg_attrs_get(struct alpc_end *end, struct alpc_msg *msg, u64 ua
 		if (!r)
 			return -ENOMEM;
 		kref_init(&r->ref);
-		r->task = get_task_struct(current);
+		mmgrab(current->mm);
+		r->mm = current->mm;
 		r->addr = a.region_addr;
 		r->len = a.region_len;
 		r->flags = a.region_flags;
@@ -424,7 +437,7 @@ static int alpc_reply(struct alpc_end *end, u64 ref_id, struct alpc_msg *reply,
 {
 	struct alpc_msg *req = xa_load(&end->port->requests, ref_id);
 
-	if (!req || req->type != ALPC_MSG_REQUEST)
+	if (!req || req->id != ref_id || req->type != ALPC_MSG_REQUEST)
 		return -ENOENT;
 	if (req->send_end == end)
 		return -EPERM;
@@ -542,6 +555,8 @@ static int alpc_recv(struct alpc_end *end, struct alpc_recv *r,
 	msg = list_first_entry(&end->queue, struct alpc_msg, node);
 	alpc_msg_info(end, msg, &r->info);
 	if (msg->len > r->size) {
+		/* Another receiver may have the room: pass the wake-up on. */
+		wake_up_interruptible(&end->recv_wq);
 		mutex_unlock(&port->lock);
 		if (copy_to_user(&ur->info, &r->info, sizeof(r->info)))
 			return -EFAULT;
@@ -673,6 +688,7 @@ static int alpc_ioctl_send_wait(struct alpc_end *end,
 	unsigned long addr = 0;
 	struct alpc_msg *msg;
 	LIST_HEAD(dispose);
+	bool nonblock;
 	long timeout;
 	u64 id;
 	int ret;
@@ -701,6 +717,7 @@ static int alpc_ioctl_send_wait(struct alpc_end *end,
 	lent = alpc_region_get(msg->region);
 	timeout = alpc_timeout(s.timeout_ns);
 
+	nonblock = !timeout;
 	mutex_lock(&port->lock);
 	ret = alpc_queue_msg(end, msg, &timeout, &w, true);
 	if (ret) {
@@ -720,6 +737,8 @@ static int alpc_ioctl_send_wait(struct alpc_end *end,
 				break;
 		}
 		remove_wait_queue(&conn->wq, &wait);
+		if (ret == -ETIMEDOUT && nonblock)
+			ret = -EAGAIN;
 		/*
 		 * Giving up withdraws the request, so that a late reply has
 		 * nowhere to land (ALPC's LPC_LOST_REPLY).
@@ -822,7 +841,7 @@ static int alpc_ioctl_cancel(struct alpc_end *end, struct alpc_cancel __user *uc
 
 	mutex_lock(&port->lock);
 	req = xa_load(&port->requests, c.id);
-	if (!req || req->send_end != end) {
+	if (!req || req->id != c.id || req->send_end != end) {
 		ret = -ENOENT;
 	} else {
 		lent = alpc_region_get(req->region);
@@ -839,6 +858,45 @@ static int alpc_ioctl_cancel(struct alpc_end *end, struct alpc_cancel __user *uc
 #define ALPC_ACCESS_CHUNK	PAGE_SIZE
 
 /*
+ * Copies @n bytes between @kbuf and @addr in @mm, as access_process_vm()
+ * does for a task, but on the mm pinned at send: a sender that execve()s
+ * ends the grant rather than lending the new program's memory. Returns
+ * the bytes copied, or -ESRCH once the mm is gone.
+ */
+static int alpc_access_mm(struct mm_struct *mm, unsigned long addr, void *kbuf,
+			  unsigned int n, bool write)
+{
+	unsigned int done = 0;
+
+	if (!mmget_not_zero(mm))
+		return -ESRCH;
+	mmap_read_lock(mm);
+	while (done < n) {
+		unsigned int off = (addr + done) & ~PAGE_MASK;
+		unsigned int chunk = min_t(unsigned int, n - done, PAGE_SIZE - off);
+		struct page *page;
+		void *p;
+
+		if (alpc_gup_remote(mm, addr + done, write ? FOLL_WRITE : 0, &page, NULL) != 1)
+			break;
+		p = kmap_local_page(page);
+		if (write) {
+			memcpy(p + off, kbuf + done, chunk);
+			flush_dcache_page(page);
+			set_page_dirty_lock(page);
+		} else {
+			memcpy(kbuf + done, p + off, chunk);
+		}
+		kunmap_local(p);
+		put_page(page);
+		done += chunk;
+	}
+	mmap_read_unlock(mm);
+	mmput(mm);
+	return done;
+}
+
+/*
  * Starts one chunk of access to the region of request @id, received on
  * @end: checks the caller's right to it and counts the access as under
  * way. Called with the port's lock held.
@@ -850,8 +908,8 @@ static int alpc_access_begin(struct alpc_end *end, const struct alpc_access *a,
 	u32 right = a->op == ALPC_ACCESS_READ ? ALPC_REGION_READ : ALPC_REGION_WRITE;
 	u64 last;
 
-	if (!req || req->type != ALPC_MSG_REQUEST || req->recv_end != end ||
-	    req->state != ALPC_REQ_DELIVERED)
+	if (!req || req->id != a->id || req->type != ALPC_MSG_REQUEST ||
+	    req->recv_end != end || req->state != ALPC_REQ_DELIVERED)
 		return -ENOENT;
 	if (!req->region || !(req->region->flags & right))
 		return -EPERM;
@@ -901,9 +959,7 @@ static int alpc_ioctl_access(struct alpc_end *end, struct alpc_access __user *ua
 	 */
 	while (!ret && done < a.len) {
 		unsigned int n = min_t(u64, a.len - done, ALPC_ACCESS_CHUNK);
-		unsigned int gup = a.op == ALPC_ACCESS_WRITE ? FOLL_WRITE : 0;
 		void __user *ubuf = u64_to_user_ptr(a.buf + done);
-		struct mm_struct *mm;
 		int got;
 
 		if (a.op == ALPC_ACCESS_WRITE && copy_from_user(kbuf, ubuf, n)) {
@@ -919,26 +975,24 @@ static int alpc_ioctl_access(struct alpc_end *end, struct alpc_access __user *ua
 		if (ret)
 			break;
 
-		mm = get_task_mm(r->task);
-		got = mm ? access_process_vm(r->task, r->addr + a.offset + done, kbuf, n, gup) : 0;
-		if (mm)
-			mmput(mm);
+		got = alpc_access_mm(r->mm, r->addr + a.offset + done, kbuf, n,
+				     a.op == ALPC_ACCESS_WRITE);
 
 		mutex_lock(&port->lock);
 		if (!--r->active && r->revoked)
 			wake_up_all(&conn->wq);
 		mutex_unlock(&port->lock);
 
-		if (!mm) {
-			ret = -ESRCH;
+		if (got < 0) {
+			ret = got;
 			break;
 		}
 		if (got > 0 && a.op == ALPC_ACCESS_READ && copy_to_user(ubuf, kbuf, got)) {
 			ret = -EFAULT;
 			break;
 		}
-		done += max(got, 0);
-		if (got < (int)n)
+		done += got;
+		if (got < n)
 			ret = -EFAULT;
 	}
 	kfree(kbuf);

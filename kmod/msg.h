@@ -29,7 +29,7 @@ struct alpc_waiter {
  */
 struct alpc_region {
 	struct kref ref;
-	struct task_struct *task;	/* the sender, pinned */
+	struct mm_struct *mm;		/* the sender's, as it was at send */
 	u64 addr;
 	u64 len;
 	u32 flags;			/* ALPC_REGION_* */

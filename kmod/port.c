@@ -343,7 +343,7 @@ int alpc_port_connect(struct alpc_connect __user *uarg)
 
 	if (copy_from_user(&c, uarg, sizeof(c)))
 		return -EFAULT;
-	if (c.flags & ~ALPC_FD_INHERIT || c.reply_len ||
+	if (c.flags & ~ALPC_FD_INHERIT ||
 	    memchr_inv(c.reserved, 0, sizeof(c.reserved)) || !alpc_name_valid(c.name))
 		return -EINVAL;
 	if (put_user(0, &uarg->reply_len) ||
@@ -386,15 +386,10 @@ int alpc_port_connect(struct alpc_connect __user *uarg)
 		ret = PTR_ERR(req);
 		goto err_conn;
 	}
-	fd = get_unused_fd_flags(alpc_fd_flags(c.flags));
-	if (fd < 0) {
-		ret = fd;
-		goto err_req;
-	}
 	file = anon_inode_getfile("[alpc_comm]", &alpc_fops, &conn->client, O_RDWR);
 	if (IS_ERR(file)) {
 		ret = PTR_ERR(file);
-		goto err_fd;
+		goto err_req;
 	}
 	/*
 	 * The file owns the connection's first reference now: from here a
@@ -405,7 +400,8 @@ int alpc_port_connect(struct alpc_connect __user *uarg)
 	if (ret) {
 		mutex_unlock(&port->lock);
 		alpc_msg_free(req);
-		goto err_file;
+		fput(file);
+		return ret;
 	}
 	if (!w.done)
 		alpc_wait_connect(conn, req, &w, alpc_timeout(c.timeout_ns), &dispose);
@@ -420,17 +416,18 @@ int alpc_port_connect(struct alpc_connect __user *uarg)
 			ret = -EFAULT;
 		alpc_msg_free(w.reply);
 	}
-	if (ret)
-		goto err_file;
+	/* The fd only now: a connect may wait long, holding no fd number. */
+	if (!ret) {
+		fd = get_unused_fd_flags(alpc_fd_flags(c.flags));
+		ret = fd < 0 ? fd : 0;
+	}
+	if (ret) {
+		fput(file);
+		return ret;
+	}
 	fd_install(fd, file);
 	return fd;
 
-err_file:
-	put_unused_fd(fd);
-	fput(file);
-	return ret;
-err_fd:
-	put_unused_fd(fd);
 err_req:
 	alpc_msg_free(req);
 err_conn:
@@ -521,8 +518,15 @@ static int alpc_accept(struct alpc_port *port, struct alpc_accept __user *uarg)
 
 err_file:
 	if (file) {
+		/*
+		 * Detach it before the fput(): another accept of the same
+		 * request may have won, and this file's release must not close
+		 * the connection that one made.
+		 */
+		file->private_data = NULL;
 		put_unused_fd(fd);
 		fput(file);
+		alpc_conn_put(conn);
 	}
 	alpc_msg_free(answer);
 	return ret;
@@ -598,6 +602,8 @@ static int alpc_release(struct inode *inode, struct file *file)
 {
 	struct alpc_end *end = file->private_data;
 
+	if (!end)
+		return 0;
 	switch (end->kind) {
 	case ALPC_END_PORT:
 		alpc_port_release(end->port);
@@ -628,7 +634,7 @@ static __poll_t alpc_poll(struct file *file, poll_table *pt)
 	if (conn) {
 		if (conn->state != ALPC_CONN_CONNECTED)
 			mask |= EPOLLHUP;
-		else if (alpc_has_space(conn, alpc_end_dir(end), 0))
+		else if (alpc_has_space(conn, alpc_end_dir(end), end->port->attr.max_msg_len))
 			mask |= EPOLLOUT | EPOLLWRNORM;
 	}
 	mutex_unlock(&end->port->lock);

@@ -9,8 +9,15 @@ cd "$ALPC_TOP"
 
 rc=0
 cp=$(src_tree)/scripts/checkpatch.pl
-kfiles=$(git ls-files 'kmod/*.c' 'kmod/*.h' 'include/uapi/*.h' 'selftests/*.c' 'selftests/*.h')
-if ! out=$(perl "$cp" --no-tree --strict --terse --show-types -f $kfiles 2>&1 | grep -E 'ERROR|WARNING|CHECK'); then
+kfiles=$(git ls-files 'kmod/*.c' 'kmod/*.h' 'include/uapi/*.h' 'selftests/*.c' 'selftests/*.h' |
+	grep -v '^kmod/compat.h$')
+# compat.h is where the version checks the kernel lines need live, by
+# design; checkpatch flags every LINUX_VERSION_CODE, so only those two
+# message types are waived there.
+if ! out=$({ perl "$cp" --no-tree --strict --terse --show-types -f $kfiles
+	perl "$cp" --no-tree --strict --terse --show-types \
+		--ignore LINUX_VERSION_CODE,CONSTANT_COMPARISON -f kmod/compat.h; } 2>&1 |
+	grep -E 'ERROR|WARNING|CHECK'); then
 	echo "ok 1 checkpatch --strict: kernel C is clean"
 else
 	echo "not ok 1 checkpatch --strict: kernel C is clean"

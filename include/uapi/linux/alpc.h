@@ -72,8 +72,9 @@ struct alpc_features {
  *
  * Names live in the IPC namespace of the creating process. Port fds are
  * close-on-exec unless ALPC_FD_INHERIT is given, and report readiness
- * through poll/epoll: EPOLLIN when a message is queued, EPOLLOUT (communication
- * ports) when a send would not wait for queue space, EPOLLHUP
+ * through poll/epoll: EPOLLIN when a message is queued, EPOLLOUT
+ * (communication ports) when a send of max_msg_len bytes would not wait
+ * for queue space, EPOLLHUP
  * (communication ports) when the connection is gone.
  *
  * Timeouts: every call that can wait takes timeout_ns: negative waits
@@ -244,8 +245,9 @@ struct alpc_accept {
  * @pid, @tid:    the sender's process and thread, in the receiver's pid
  *                namespace (0 if not visible there); for PORT_CLOSED and
  *                CLIENT_DIED, the client's as captured at connect
- * @uid, @gid:    the sender's ids in the receiver's user namespace
- *                (the overflow ids if unmapped)
+ * @uid, @gid:    the sender's effective ids (as SO_PEERCRED reports
+ *                them), in the receiver's user namespace (the overflow
+ *                ids if unmapped)
  * @reserved:     0
  * @view_addr, @view_len: with ALPC_MSGF_VIEW, the view the message
  *                carried, mapped into the receiver by the receive: its
@@ -434,8 +436,8 @@ struct alpc_send_wait {
  *      life and does not stop the receive); @reply_id, the reply's id;
  *      @recv.
  *
- * Errors: those of ALPC_IOC_RECV; EINVAL or EFAULT in the reply part fail
- * the call before anything is sent.
+ * Errors: those of ALPC_IOC_RECV; EINVAL, EFAULT, EMSGSIZE or ENOMEM in
+ * the reply part fail the call before anything is sent.
  */
 struct alpc_reply_recv {
 	__u64 ref_id;
