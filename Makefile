@@ -70,7 +70,7 @@ module: $(SETUP_STAMP)
 
 lib: $(LIBA) $(LIBSO) $(PCFILE)
 
-$(B)/libalpcu/%.o: libalpcu/src/%.cpp $(LIB_HDRS) | $(SETUP_STAMP)
+$(B)/libalpcu/%.o: libalpcu/src/%.cpp $(LIB_HDRS) $(wildcard libalpcu/src/*.hpp) | $(SETUP_STAMP)
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXFLAGS) $(ALPC_CXXFLAGS) -fPIC -c -o $@ $<
 

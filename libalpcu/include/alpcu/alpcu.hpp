@@ -1,0 +1,12 @@
+// SPDX-License-Identifier: MIT
+// All of libalpcu.
+#pragma once
+
+#include "alpcu/connection.hpp"
+#include "alpcu/device.hpp"
+#include "alpcu/error.hpp"
+#include "alpcu/fd.hpp"
+#include "alpcu/message.hpp"
+#include "alpcu/port.hpp"
+#include "alpcu/result.hpp"
+#include "alpcu/timeout.hpp"

@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <stop_token>
+#include <string_view>
+#include <vector>
+
+#include "alpcu/connection.hpp"
+#include "alpcu/device.hpp"
+#include "alpcu/fd.hpp"
+#include "alpcu/message.hpp"
+#include "alpcu/result.hpp"
+#include "alpcu/timeout.hpp"
+
+namespace alpcu {
+
+// Limits of a connection port and its connections (struct alpc_port_attr);
+// 0 takes the kernel's default.
+struct PortAttributes {
+    std::uint32_t max_msg_len = 0;      // inline payload limit, bytes (default 256)
+    std::uint32_t max_queued_msgs = 0;  // per connection and direction (default 64)
+    std::uint32_t max_queued_bytes = 0; // per connection and direction (default 64 KiB)
+    std::uint32_t max_connections = 0;  // (default 1024)
+};
+
+class Responder;
+
+// What Port::serve counted.
+struct ServeStats {
+    std::uint64_t messages = 0;     // received
+    std::uint64_t replies = 0;      // delivered
+    std::uint64_t lost_replies = 0; // their requester had canceled or left
+};
+
+// A named connection port: where clients connect, and where their messages
+// arrive unless the server took a communication port for them. Owns its fd
+// like Fd: explicit constructor, noexcept move, no copy. The name is freed
+// when the port's last fd closes.
+class Port {
+public:
+    using Handler = std::function<void(const Message&, Responder&)>;
+
+    // Creates the port; throws std::system_error (EEXIST: the name is
+    // taken in this IPC namespace; EINVAL: bad name or limits).
+    [[nodiscard]] static Port create(std::string_view name, PortAttributes attr = {});
+    [[nodiscard]] static Port create(const Device& dev, std::string_view name,
+                                     PortAttributes attr = {});
+
+    explicit Port(Fd fd, PortAttributes attr = {}) noexcept : fd_(std::move(fd)), attr_(attr) {}
+
+    // Receives the oldest message: connection requests, and the messages
+    // and notifications of clients without a communication port. Values:
+    // timed_out, would_block, interrupted.
+    Result<Message> receive(Timeout timeout = forever);
+    // Accepts a CONNECTION_REQUEST; port_context comes with every later
+    // message of this client. Values: lost (the client gave up waiting).
+    Status accept(const Message& request, std::uint64_t port_context = 0,
+                  std::span<const std::byte> data = {});
+    // Accepts, and returns the server communication port on which this
+    // client's messages will arrive. Values: lost.
+    Result<Connection> accept_port(const Message& request, std::uint64_t port_context = 0,
+                                   std::span<const std::byte> data = {});
+    // Refuses a CONNECTION_REQUEST: the client's connect returns refused
+    // with data. Values: lost.
+    Status reject(const Message& request, std::span<const std::byte> data = {});
+    // Answers a REQUEST received on this port. Values: lost, disconnected.
+    Status reply(const Message& request, std::span<const std::byte> data,
+                 std::uint64_t context = 0);
+
+    // A server loop: receives every message and hands it to handler, which
+    // answers through the Responder. A request's reply goes out with the
+    // next receive (ALPC_IOC_REPLY_RECV); a request left unanswered gets an
+    // empty reply, and a connection request left unanswered is rejected.
+    // Notifications (port_closed, client_died, canceled) and datagrams need
+    // no answer. Returns once stop is requested, which it checks after each
+    // message and at least every check_every while idle. Exceptions from
+    // handler propagate.
+    ServeStats serve(const Handler& handler, std::stop_token stop = {},
+                     Timeout check_every = std::chrono::milliseconds(100));
+
+    // The limits in force (zeros for a Port made from a bare fd).
+    [[nodiscard]] const PortAttributes& attributes() const noexcept { return attr_; }
+    [[nodiscard]] int fd() const noexcept { return fd_.get(); }
+    // Gives up ownership of the fd without closing it.
+    [[nodiscard]] int release() noexcept { return fd_.release(); }
+
+private:
+    Fd fd_;
+    PortAttributes attr_;
+};
+
+// How a Port::serve handler answers the message it was given; each
+// message is answered at most once (a second answer, or one that does not
+// fit the message type, throws std::logic_error).
+class Responder {
+public:
+    // CONNECTION_REQUEST, right away. Values: lost.
+    Status accept(std::uint64_t port_context = 0, std::span<const std::byte> data = {});
+    Status reject(std::span<const std::byte> data = {});
+    // REQUEST: the reply, sent with the next receive (data is copied).
+    void reply(std::span<const std::byte> data, std::uint64_t context = 0);
+
+    [[nodiscard]] bool answered() const noexcept { return answered_; }
+
+private:
+    friend class Port;
+    Responder(Port& port, const Message& msg) noexcept : port_(port), msg_(msg) {}
+    void answer(MessageType expected, const char* what);
+
+    Port& port_;
+    const Message& msg_;
+    bool answered_ = false;
+    std::vector<std::byte> reply_;
+    std::uint64_t reply_context_ = 0;
+};
+
+} // namespace alpcu

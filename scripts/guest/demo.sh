@@ -1,0 +1,67 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# The demo (make demo), run inside the VM with the module loaded: an echo
+# server, three clients in parallel, one the server refuses, and one
+# killed with SIGKILL while connected, which the server must see die.
+# Prints what happened, then DEMO PASS or DEMO FAIL.
+T=/tests
+D=/tmp/demo
+mkdir -p $D
+cd $D || exit 1
+# The shell's own job notices ("Killed") go here; shown on failure.
+exec 2>$D/sh.err
+ok=1
+fail() {
+	echo "demo: FAILED: $*"
+	ok=0
+}
+# wait_for FILE PATTERN: up to 10 s for PATTERN to show up in FILE.
+wait_for() {
+	n=0
+	until grep -q "$2" "$1" 2>/dev/null; do
+		n=$((n + 1))
+		[ $n -gt 100 ] && return 1
+		sleep 0.1
+	done
+}
+
+echo "demo: echo server on port \"echo\"; 3 clients, 1 refused, 1 killed"
+# Four rundowns end the server: three clients close, one dies.
+$T/echo_server -n echo -r 4 -t 25 >server.log 2>&1 &
+server=$!
+wait_for server.log listening || fail "the server did not start"
+
+# The victim asks slowly, so the kill lands while it is connected.
+$T/echo_client -d victim -c 100000 -w 20 >victim.log 2>&1 &
+victim=$!
+wait_for server.log '"victim" connected' || fail "the victim did not connect"
+
+clients=
+for c in 1:1 2:64 3:200; do # number:payload size
+	$T/echo_client -d "client-${c%:*}" -c 300 -s "${c#*:}" >"c${c%:*}.log" 2>&1 &
+	clients="$clients $!"
+done
+$T/echo_client -d reject-me -R >refused.log 2>&1 || fail "the refused client"
+
+sleep 0.5
+kill -9 $victim
+wait $victim
+[ $? = 137 ] || fail "the victim was not killed"
+echo "demo: killed the victim (pid $victim) with SIGKILL while it was connected"
+for pid in $clients; do
+	wait "$pid" || fail "a client (pid $pid) exited with status $?"
+done
+wait $server || fail "the server exited with status $?"
+
+cat server.log c1.log c2.log c3.log refused.log
+grep -q 'client #[0-9]* "victim" DIED' server.log || fail "the server did not see the victim die"
+grep -q 'refused pid' server.log || fail "the server did not log the refusal"
+grep -q ' 3 closed, 1 died,' server.log || fail "the server's totals are off"
+
+if [ $ok = 1 ]; then
+	echo "DEMO PASS"
+	exit 0
+fi
+cat victim.log sh.err
+echo "DEMO FAIL"
+exit 1
