@@ -493,7 +493,7 @@ static void alpc_msg_info(const struct alpc_end *end, const struct alpc_msg *msg
  * the queue) or succeeded. Called with the port's lock held.
  */
 static void alpc_recv_commit(struct alpc_end *end, struct alpc_msg *msg,
-			     int err, struct list_head *dispose)
+			     int err, bool was_charged, struct list_head *dispose)
 {
 	if (msg->state == ALPC_REQ_DELIVERING) {
 		if (msg->abandoned) {
@@ -510,12 +510,10 @@ static void alpc_recv_commit(struct alpc_end *end, struct alpc_msg *msg,
 		}
 		return;
 	}
-	if (err) {
-		list_add(&msg->node, &end->queue);
-		return;
-	}
-	alpc_uncharge(msg);
-	list_add(&msg->node, dispose);
+	/* Not a request, and its copy failed: back to the head, as it was. */
+	if (was_charged)
+		alpc_charge(msg, msg->dir);
+	list_add(&msg->node, &end->queue);
 }
 
 static int alpc_recv(struct alpc_end *end, struct alpc_recv *r,
@@ -526,6 +524,7 @@ static int alpc_recv(struct alpc_end *end, struct alpc_recv *r,
 	long timeout = alpc_timeout(r->timeout_ns);
 	struct alpc_region *lent = NULL;
 	unsigned long addr = 0;
+	bool was_charged = false;
 	struct alpc_msg *msg;
 	LIST_HEAD(dispose);
 	int ret = 0;
@@ -566,6 +565,13 @@ static int alpc_recv(struct alpc_end *end, struct alpc_recv *r,
 	if (msg->state == ALPC_REQ_QUEUED) {
 		msg->state = ALPC_REQ_DELIVERING;
 		msg->recv_end = end;
+	} else {
+		/*
+		 * Anything else is the receiver's from here: no second lock
+		 * unless the copy fails and it goes back.
+		 */
+		was_charged = msg->charged;
+		alpc_uncharge(msg);
 	}
 	mutex_unlock(&port->lock);
 
@@ -586,8 +592,14 @@ static int alpc_recv(struct alpc_end *end, struct alpc_recv *r,
 	if (!ret && msg->type == ALPC_MSG_REPLY)
 		lent = alpc_region_get(msg->region);
 
+	if (msg->state == ALPC_REQ_NONE && !ret) {
+		if (lent)
+			alpc_region_drain(conn, lent);
+		alpc_msg_free(msg);
+		return 0;
+	}
 	mutex_lock(&port->lock);
-	alpc_recv_commit(end, msg, ret, &dispose);
+	alpc_recv_commit(end, msg, ret, was_charged, &dispose);
 out_unlock:
 	/* A receiver leaving a message behind passes its wake-up on. */
 	if (ret && !list_empty(&end->queue))
@@ -615,65 +627,93 @@ static int alpc_ioctl_recv(struct alpc_end *end, struct alpc_recv __user *ur)
 	return alpc_recv(end, &r, ur);
 }
 
+/*
+ * Reads and checks the send at @us into @s, and builds its message, not
+ * yet queued. Touches user memory, so runs without the port's lock.
+ */
+static struct alpc_msg *alpc_send_prepare(struct alpc_end *end,
+					  struct alpc_send __user *us,
+					  struct alpc_send *s)
+{
+	struct alpc_msg *msg;
+	int ret;
+
+	if (copy_from_user(s, us, sizeof(*s)))
+		return ERR_PTR(-EFAULT);
+	if (s->flags || s->reserved0 || memchr_inv(s->reserved, 0, sizeof(s->reserved)))
+		return ERR_PTR(-EINVAL);
+	switch (s->type) {
+	case ALPC_MSG_REQUEST:
+	case ALPC_MSG_DATAGRAM:
+		if (s->ref_id)
+			return ERR_PTR(-EINVAL);
+		if (end->kind == ALPC_END_PORT)
+			return ERR_PTR(-EOPNOTSUPP);
+		break;
+	case ALPC_MSG_REPLY:
+		break;
+	default:
+		return ERR_PTR(-EINVAL);
+	}
+	if (s->len > end->port->attr.max_msg_len)
+		return ERR_PTR(-EMSGSIZE);
+	/* Fail on an unwritable output now, not after the message is sent. */
+	if (put_user(0, &us->id))
+		return ERR_PTR(-EFAULT);
+
+	msg = alpc_msg_alloc(s->type == ALPC_MSG_REPLY ? NULL : end->conn, s->type,
+			     u64_to_user_ptr(s->buf), s->len);
+	if (IS_ERR(msg))
+		return msg;
+	msg->context = s->context;
+	ret = alpc_msg_attrs_get(end, msg, s->attrs);
+	if (ret) {
+		alpc_msg_free(msg);
+		return ERR_PTR(ret);
+	}
+	return msg;
+}
+
+/*
+ * Sends @msg as @s asks: queues it, or answers with it. On success its id
+ * is in @s->id; on failure it goes to @dispose. Called with the port's
+ * lock held.
+ */
+static int alpc_send_locked(struct alpc_end *end, struct alpc_send *s,
+			    struct alpc_msg *msg, struct list_head *dispose)
+{
+	long timeout = alpc_timeout(s->timeout_ns);
+	int ret;
+
+	if (s->type == ALPC_MSG_REPLY)
+		ret = alpc_reply(end, s->ref_id, msg, dispose);
+	else
+		ret = alpc_queue_msg(end, msg, &timeout, NULL, false);
+	if (ret)
+		list_add(&msg->node, dispose);
+	else
+		s->id = msg->id;
+	return ret;
+}
+
 static int alpc_ioctl_send(struct alpc_end *end, struct alpc_send __user *us)
 {
 	struct alpc_port *port = end->port;
 	struct alpc_msg *msg;
 	struct alpc_send s;
 	LIST_HEAD(dispose);
-	long timeout;
-	u64 id = 0;
 	int ret;
 
-	if (copy_from_user(&s, us, sizeof(s)))
-		return -EFAULT;
-	if (s.flags || s.reserved0 || memchr_inv(s.reserved, 0, sizeof(s.reserved)))
-		return -EINVAL;
-	switch (s.type) {
-	case ALPC_MSG_REQUEST:
-	case ALPC_MSG_DATAGRAM:
-		if (s.ref_id)
-			return -EINVAL;
-		if (end->kind == ALPC_END_PORT)
-			return -EOPNOTSUPP;
-		break;
-	case ALPC_MSG_REPLY:
-		break;
-	default:
-		return -EINVAL;
-	}
-	if (s.len > port->attr.max_msg_len)
-		return -EMSGSIZE;
-	/* Fail on an unwritable output now, not after the message is sent. */
-	if (put_user(0, &us->id))
-		return -EFAULT;
-
-	msg = alpc_msg_alloc(s.type == ALPC_MSG_REPLY ? NULL : end->conn, s.type,
-			     u64_to_user_ptr(s.buf), s.len);
+	msg = alpc_send_prepare(end, us, &s);
 	if (IS_ERR(msg))
 		return PTR_ERR(msg);
-	msg->context = s.context;
-	ret = alpc_msg_attrs_get(end, msg, s.attrs);
-	if (ret) {
-		alpc_msg_free(msg);
-		return ret;
-	}
-	timeout = alpc_timeout(s.timeout_ns);
-
 	mutex_lock(&port->lock);
-	if (s.type == ALPC_MSG_REPLY)
-		ret = alpc_reply(end, s.ref_id, msg, &dispose);
-	else
-		ret = alpc_queue_msg(end, msg, &timeout, NULL, false);
-	if (ret)
-		list_add(&msg->node, &dispose);
-	else
-		id = msg->id;
+	ret = alpc_send_locked(end, &s, msg, &dispose);
 	mutex_unlock(&port->lock);
 	alpc_msg_free_list(&dispose);
 	if (ret)
 		return ret;
-	return put_user(id, &us->id) ? -EFAULT : 0;
+	return put_user(s.id, &us->id) ? -EFAULT : 0;
 }
 
 static int alpc_ioctl_send_wait(struct alpc_end *end,
@@ -1003,6 +1043,91 @@ static int alpc_ioctl_access(struct alpc_end *end, struct alpc_access __user *ua
 	return ret;
 }
 
+static int alpc_ioctl_batch(struct alpc_end *end, struct alpc_batch __user *ub)
+{
+	struct alpc_port *port = end->port;
+	struct alpc_batch_op __user *uops;
+	struct alpc_batch_op *ops;
+	struct alpc_send *sends;
+	struct alpc_msg **msgs;
+	struct alpc_batch b;
+	LIST_HEAD(dispose);
+	u32 i;
+	int ret = -ENOMEM;
+
+	if (copy_from_user(&b, ub, sizeof(b)))
+		return -EFAULT;
+	if (!b.count || b.count > ALPC_BATCH_MAX || b.flags || b.reserved)
+		return -EINVAL;
+	if (put_user(0, &ub->done))
+		return -EFAULT;
+	uops = u64_to_user_ptr(b.ops);
+	ops = kvmalloc_array(b.count, sizeof(*ops), GFP_KERNEL);
+	sends = kvmalloc_array(b.count, sizeof(*sends), GFP_KERNEL);
+	msgs = kvcalloc(b.count, sizeof(*msgs), GFP_KERNEL);
+	if (!ops || !sends || !msgs)
+		goto out;
+	ret = -EFAULT;
+	if (copy_from_user(ops, uops, b.count * sizeof(*ops)))
+		goto out;
+	ret = -EINVAL;
+	for (i = 0; i < b.count; i++)
+		if (ops[i].op < ALPC_OP_SEND || ops[i].op > ALPC_OP_CANCEL)
+			goto out;
+
+	/* Build every message first, outside the lock... */
+	for (i = 0; i < b.count; i++) {
+		if (ops[i].op != ALPC_OP_SEND)
+			continue;
+		msgs[i] = alpc_send_prepare(end, u64_to_user_ptr(ops[i].arg), &sends[i]);
+		if (IS_ERR(msgs[i])) {
+			ops[i].result = PTR_ERR(msgs[i]);
+			msgs[i] = NULL;
+		}
+	}
+	/* ...then run them in order, a run of sends under one lock hold. */
+	for (i = 0; i < b.count;) {
+		void __user *arg = u64_to_user_ptr(ops[i].arg);
+
+		switch (ops[i].op) {
+		case ALPC_OP_SEND:
+			mutex_lock(&port->lock);
+			for (; i < b.count && ops[i].op == ALPC_OP_SEND; i++)
+				if (msgs[i])
+					ops[i].result = alpc_send_locked(end, &sends[i],
+									 msgs[i], &dispose);
+			mutex_unlock(&port->lock);
+			continue;
+		case ALPC_OP_RECV:
+			ops[i].result = alpc_ioctl_recv(end, arg);
+			break;
+		case ALPC_OP_CANCEL:
+			ops[i].result = alpc_ioctl_cancel(end, arg);
+			break;
+		}
+		i++;
+	}
+	alpc_msg_free_list(&dispose);
+
+	ret = 0;
+	for (i = 0; i < b.count; i++) {
+		struct alpc_send __user *us = u64_to_user_ptr(ops[i].arg);
+
+		if (ops[i].op == ALPC_OP_SEND && msgs[i] && !ops[i].result &&
+		    put_user(sends[i].id, &us->id))
+			ops[i].result = -EFAULT;
+		if (put_user(ops[i].result, &uops[i].result))
+			ret = -EFAULT;
+	}
+	if (!ret && put_user(b.count, &ub->done))
+		ret = -EFAULT;
+out:
+	kvfree(msgs);
+	kvfree(sends);
+	kvfree(ops);
+	return ret;
+}
+
 long alpc_msg_ioctl(struct alpc_end *end, unsigned int cmd, void __user *uarg)
 {
 	switch (cmd) {
@@ -1018,6 +1143,8 @@ long alpc_msg_ioctl(struct alpc_end *end, unsigned int cmd, void __user *uarg)
 		return alpc_ioctl_cancel(end, uarg);
 	case ALPC_IOC_ACCESS:
 		return alpc_ioctl_access(end, uarg);
+	case ALPC_IOC_BATCH:
+		return alpc_ioctl_batch(end, uarg);
 	default:
 		return -ENOTTY;
 	}

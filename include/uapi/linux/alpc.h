@@ -53,7 +53,9 @@ struct alpc_features {
 #define ALPC_FEAT_PORTS		(1ULL << 0)
 /* Sections, views and direct access to a request's data (version 2). */
 #define ALPC_FEAT_SECTIONS	(1ULL << 1)
-#define ALPC_FEAT_ALL		(ALPC_FEAT_PORTS | ALPC_FEAT_SECTIONS)
+/* ALPC_IOC_BATCH (version 2). */
+#define ALPC_FEAT_BATCH		(1ULL << 2)
+#define ALPC_FEAT_ALL		(ALPC_FEAT_PORTS | ALPC_FEAT_SECTIONS | ALPC_FEAT_BATCH)
 
 #define ALPC_IOC_GET_FEATURES	_IOWR(ALPC_IOC_MAGIC, 0x00, struct alpc_features)
 
@@ -532,6 +534,51 @@ struct alpc_access {
 #define ALPC_ACCESS_READ	1
 #define ALPC_ACCESS_WRITE	2
 
+/*
+ * struct alpc_batch_op - one operation of ALPC_IOC_BATCH
+ * @op:     ALPC_OP_SEND (a struct alpc_send: request, datagram or reply),
+ *          ALPC_OP_RECV (a struct alpc_recv) or ALPC_OP_CANCEL (a struct
+ *          alpc_cancel)
+ * @result: out: 0 or the negative errno the same ioctl would have given
+ * @arg:    the operation's structure, read and written as by its ioctl
+ */
+struct alpc_batch_op {
+	__u32 op;
+	__s32 result;
+	__aligned_u64 arg;
+};
+
+#define ALPC_OP_SEND		1
+#define ALPC_OP_RECV		2
+#define ALPC_OP_CANCEL		3
+
+#define ALPC_BATCH_MAX		256
+
+/**
+ * DOC: ALPC_IOC_BATCH
+ *
+ * Issued on a connection or communication port: performs @count
+ * operations in order, as the separate ioctls would, in one system call.
+ * Each operation's outcome is in its @result; one that fails does not
+ * stop the others. Consecutive sends are queued together, so their
+ * receiver is woken once for the lot rather than once per message.
+ *
+ * In:  @ops, an array of @count (1 to ALPC_BATCH_MAX) struct
+ *      alpc_batch_op; @flags and @reserved, 0.
+ * Out: @done, the operations performed (all, unless the ops array itself
+ *      faulted); each op's @result.
+ *
+ * Errors: EINVAL (@count, @flags, @reserved, an unknown @op: nothing is
+ * performed), EFAULT (the ops array).
+ */
+struct alpc_batch {
+	__aligned_u64 ops;
+	__u32 count;
+	__u32 flags;
+	__u32 done;
+	__u32 reserved;
+};
+
 #define ALPC_IOC_CREATE_PORT	_IOWR(ALPC_IOC_MAGIC, 0x01, struct alpc_create_port)
 #define ALPC_IOC_CONNECT	_IOWR(ALPC_IOC_MAGIC, 0x02, struct alpc_connect)
 #define ALPC_IOC_ACCEPT		_IOW(ALPC_IOC_MAGIC, 0x10, struct alpc_accept)
@@ -542,5 +589,6 @@ struct alpc_access {
 #define ALPC_IOC_CANCEL		_IOW(ALPC_IOC_MAGIC, 0x15, struct alpc_cancel)
 #define ALPC_IOC_CREATE_SECTION	_IOW(ALPC_IOC_MAGIC, 0x20, struct alpc_create_section)
 #define ALPC_IOC_ACCESS		_IOWR(ALPC_IOC_MAGIC, 0x21, struct alpc_access)
+#define ALPC_IOC_BATCH		_IOWR(ALPC_IOC_MAGIC, 0x30, struct alpc_batch)
 
 #endif /* _UAPI_LINUX_ALPC_H */
