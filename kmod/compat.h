@@ -6,6 +6,7 @@
 #ifndef _ALPC_COMPAT_H
 #define _ALPC_COMPAT_H
 
+#include <linux/eventfd.h>
 #include <linux/ipc_namespace.h>
 #include <linux/mm.h>
 #include <linux/proc_ns.h>
@@ -32,6 +33,16 @@ static inline long alpc_gup_remote(struct mm_struct *mm, unsigned long addr,
 	return get_user_pages_remote(mm, addr, 1, gup_flags, page, NULL, locked);
 #else
 	return get_user_pages_remote(mm, addr, 1, gup_flags, page, locked);
+#endif
+}
+
+/* 6.8 dropped eventfd_signal()'s count, always 1 for its users since. */
+static inline void alpc_eventfd_signal(struct eventfd_ctx *ctx)
+{
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 8, 0)
+	eventfd_signal(ctx, 1);
+#else
+	eventfd_signal(ctx);
 #endif
 }
 

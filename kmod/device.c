@@ -17,6 +17,7 @@
 #include <linux/uaccess.h>
 #include <uapi/linux/alpc.h>
 
+#include "completion.h"
 #include "device.h"
 #include "port.h"
 
@@ -48,6 +49,8 @@ static long alpc_dev_ioctl(struct file *file, unsigned int cmd,
 		return alpc_port_create(uarg);
 	case ALPC_IOC_CONNECT:
 		return alpc_port_connect(uarg);
+	case ALPC_IOC_CREATE_COMPLETION:
+		return alpc_cp_create(uarg);
 	default:
 		return -ENOTTY;
 	}

@@ -39,6 +39,7 @@
 #include <linux/user_namespace.h>
 
 #include "compat.h"
+#include "completion.h"
 #include "msg.h"
 
 static atomic64_t alpc_last_id = ATOMIC64_INIT(0);
@@ -181,6 +182,9 @@ void alpc_uncharge(struct alpc_msg *msg)
 void alpc_msg_enqueue(struct alpc_end *end, struct alpc_msg *msg, bool sync)
 {
 	list_add_tail(&msg->node, &end->queue);
+	if (end->cp)
+		alpc_cp_post(end->cp, end->cp_key, msg->id,
+			     msg->cp_kind ?: msg->type, msg->status);
 	/* Receivers wait exclusively: one message wakes one of them. */
 	if (sync)
 		wake_up_interruptible_sync_poll(&end->recv_wq, EPOLLIN | EPOLLRDNORM);
@@ -254,6 +258,10 @@ void alpc_req_end(struct alpc_msg *req, int status, struct alpc_msg *reply,
 		}
 	} else if (reply) {
 		alpc_msg_enqueue(req->send_end, reply, true);
+	} else if (req->type == ALPC_MSG_CONNECTION_REQUEST && req->send_end->cp) {
+		/* An asynchronous connect that ends unanswered still completes. */
+		alpc_cp_post(req->send_end->cp, req->send_end->cp_key, req->id,
+			     ALPC_COMPLETION_CONNECT, status);
 	}
 
 	switch (req->state) {
@@ -390,6 +398,8 @@ static int alpc_queue_msg(struct alpc_end *end, struct alpc_msg *msg,
 
 	if (!alpc_view_ok(msg, conn))
 		return -EINVAL;
+	if (conn->state == ALPC_CONN_CONNECTING)
+		return -ENOTCONN;
 	if (conn->state == ALPC_CONN_CONNECTED &&
 	    !alpc_has_space(conn, dir, msg->len)) {
 		DEFINE_WAIT_FUNC(wait, woken_wake_function);
@@ -536,7 +546,7 @@ static int alpc_recv(struct alpc_end *end, struct alpc_recv *r,
 
 		add_wait_queue_exclusive(&end->recv_wq, &wait);
 		while (list_empty(&end->queue)) {
-			if (conn && conn->state != ALPC_CONN_CONNECTED) {
+			if (conn && conn->state == ALPC_CONN_CLOSED) {
 				ret = -ECONNRESET;
 				break;
 			}

@@ -57,6 +57,8 @@ struct alpc_msg {
 	bool charged;			/* counts in conn->queued_*[dir] */
 	u32 charged_bytes;
 	enum alpc_req_state state;
+	u32 cp_kind;			/* completion kind, if not @type */
+	int status;			/* ... and its status */
 	bool abandoned;			/* ended while DELIVERING */
 	bool notify_cancel;		/* ... and its receiver is to hear of it */
 	struct alpc_end *send_end;	/* requests: may cancel */

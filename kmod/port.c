@@ -48,6 +48,7 @@
 #include <linux/uaccess.h>
 
 #include "compat.h"
+#include "completion.h"
 #include "msg.h"
 #include "port.h"
 #include "section.h"
@@ -132,6 +133,7 @@ static void alpc_port_free(struct kref *ref)
 
 	WARN_ON(!xa_empty(&port->requests) || !list_empty(&port->conns));
 	xa_destroy(&port->requests);
+	alpc_cp_put(port->end.cp);
 	alpc_put_ipc_ns(port->ipc_ns);
 	mutex_destroy(&port->lock);
 	kfree(port);
@@ -148,6 +150,8 @@ static void alpc_conn_free(struct kref *ref)
 
 	if (conn->closed_msg)
 		alpc_msg_free(conn->closed_msg);
+	alpc_cp_put(conn->client.cp);
+	alpc_cp_put(conn->server.cp);
 	alpc_port_put(conn->port);
 	kfree(conn);
 }
@@ -343,8 +347,12 @@ int alpc_port_connect(struct alpc_connect __user *uarg)
 
 	if (copy_from_user(&c, uarg, sizeof(c)))
 		return -EFAULT;
-	if (c.flags & ~ALPC_FD_INHERIT ||
+	if (c.flags & ~(ALPC_FD_INHERIT | ALPC_CONNECT_ASYNC) || c.reserved0 ||
 	    memchr_inv(c.reserved, 0, sizeof(c.reserved)) || !alpc_name_valid(c.name))
+		return -EINVAL;
+	if (c.flags & ALPC_CONNECT_ASYNC ?
+	    c.timeout_ns >= 0 || c.reply_buf || c.reply_size :
+	    c.completion_fd || c.key)
 		return -EINVAL;
 	if (put_user(0, &uarg->reply_len) ||
 	    !access_ok(u64_to_user_ptr(c.reply_buf), c.reply_size))
@@ -373,6 +381,16 @@ int alpc_port_connect(struct alpc_connect __user *uarg)
 	alpc_end_init(&conn->client, ALPC_END_CLIENT, port, conn);
 	alpc_end_init(&conn->server, ALPC_END_SERVER, port, conn);
 
+	if (c.flags & ALPC_CONNECT_ASYNC) {
+		conn->client.cp = alpc_cp_get(c.completion_fd);
+		if (IS_ERR(conn->client.cp)) {
+			ret = PTR_ERR(conn->client.cp);
+			conn->client.cp = NULL;
+			goto err_conn;
+		}
+		conn->client.cp_key = c.key;
+	}
+
 	/* Carries the client's identity as it is now, for the server's rundown. */
 	closed = alpc_msg_alloc(NULL, ALPC_MSG_PORT_CLOSED, NULL, 0);
 	if (IS_ERR(closed)) {
@@ -396,7 +414,17 @@ int alpc_port_connect(struct alpc_connect __user *uarg)
 	 * failure is an fput(), whose release closes the connection.
 	 */
 	mutex_lock(&port->lock);
-	ret = alpc_queue_connect(conn, req, &w);
+	ret = alpc_queue_connect(conn, req, c.flags & ALPC_CONNECT_ASYNC ? NULL : &w);
+	if (!ret && c.flags & ALPC_CONNECT_ASYNC) {
+		mutex_unlock(&port->lock);
+		fd = get_unused_fd_flags(alpc_fd_flags(c.flags));
+		if (fd < 0) {
+			fput(file);
+			return fd;
+		}
+		fd_install(fd, file);
+		return fd;
+	}
 	if (ret) {
 		mutex_unlock(&port->lock);
 		alpc_msg_free(req);
@@ -500,6 +528,9 @@ static int alpc_accept(struct alpc_port *port, struct alpc_accept __user *uarg)
 	conn = req->conn;
 	answer->id = alpc_new_id();
 	answer->ref_id = a.id;
+	/* For an asynchronous connect, the answer's entry is the result. */
+	answer->cp_kind = ALPC_COMPLETION_CONNECT;
+	answer->status = a.flags & ALPC_ACCEPT_REJECT ? -ECONNREFUSED : 0;
 	if (a.flags & ALPC_ACCEPT_REJECT) {
 		alpc_req_end(req, -ECONNREFUSED, answer, false, &dispose);
 		alpc_conn_close(conn, &dispose);
@@ -576,6 +607,8 @@ static void alpc_client_release(struct alpc_conn *conn)
 		closed->conn = conn;
 		alpc_msg_enqueue(dest, closed, false);
 	}
+	/* Closing an asynchronous connect that is still waiting gives it up. */
+	alpc_conn_close(conn, &dispose);
 	alpc_end_purge(&conn->client, &dispose);
 	mutex_unlock(&port->lock);
 	alpc_msg_free_list(&dispose);
@@ -632,13 +665,37 @@ static __poll_t alpc_poll(struct file *file, poll_table *pt)
 	if (!list_empty(&end->queue))
 		mask |= EPOLLIN | EPOLLRDNORM;
 	if (conn) {
-		if (conn->state != ALPC_CONN_CONNECTED)
+		if (conn->state == ALPC_CONN_CLOSED)
 			mask |= EPOLLHUP;
-		else if (alpc_has_space(conn, alpc_end_dir(end), end->port->attr.max_msg_len))
+		else if (conn->state == ALPC_CONN_CONNECTED &&
+			 alpc_has_space(conn, alpc_end_dir(end), end->port->attr.max_msg_len))
 			mask |= EPOLLOUT | EPOLLWRNORM;
 	}
 	mutex_unlock(&end->port->lock);
 	return mask;
+}
+
+static int alpc_associate(struct alpc_end *end, struct alpc_associate __user *uarg)
+{
+	struct alpc_cp *cp = NULL, *old;
+	struct alpc_associate a;
+
+	if (copy_from_user(&a, uarg, sizeof(a)))
+		return -EFAULT;
+	if (a.flags || memchr_inv(a.reserved, 0, sizeof(a.reserved)))
+		return -EINVAL;
+	if (a.completion_fd != -1) {
+		cp = alpc_cp_get(a.completion_fd);
+		if (IS_ERR(cp))
+			return PTR_ERR(cp);
+	}
+	mutex_lock(&end->port->lock);
+	old = end->cp;
+	end->cp = cp;
+	end->cp_key = a.key;
+	mutex_unlock(&end->port->lock);
+	alpc_cp_put(old);
+	return 0;
 }
 
 static long alpc_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
@@ -655,6 +712,8 @@ static long alpc_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		if (end->kind == ALPC_END_PORT)
 			return -ENOTTY;
 		return alpc_section_create(end, uarg);
+	case ALPC_IOC_ASSOCIATE:
+		return alpc_associate(end, uarg);
 	}
 	return alpc_msg_ioctl(end, cmd, uarg);
 }

@@ -12,6 +12,7 @@
 #include <linux/xarray.h>
 #include <uapi/linux/alpc.h>
 
+struct alpc_cp;
 struct alpc_msg;
 struct ipc_namespace;
 
@@ -38,6 +39,8 @@ struct alpc_end {
 	struct alpc_conn *conn;		/* NULL for ALPC_END_PORT */
 	struct list_head queue;		/* alpc_msg.node, oldest first */
 	wait_queue_head_t recv_wq;	/* receivers (woken one per message), poll */
+	struct alpc_cp *cp;		/* associated completion port, or NULL */
+	u64 cp_key;
 };
 
 struct alpc_port {

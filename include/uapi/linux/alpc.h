@@ -55,7 +55,10 @@ struct alpc_features {
 #define ALPC_FEAT_SECTIONS	(1ULL << 1)
 /* ALPC_IOC_BATCH (version 2). */
 #define ALPC_FEAT_BATCH		(1ULL << 2)
-#define ALPC_FEAT_ALL		(ALPC_FEAT_PORTS | ALPC_FEAT_SECTIONS | ALPC_FEAT_BATCH)
+/* Completion ports, their ring, asynchronous connect (version 2). */
+#define ALPC_FEAT_COMPLETION	(1ULL << 3)
+#define ALPC_FEAT_ALL		(ALPC_FEAT_PORTS | ALPC_FEAT_SECTIONS | ALPC_FEAT_BATCH | \
+				 ALPC_FEAT_COMPLETION)
 
 #define ALPC_IOC_GET_FEATURES	_IOWR(ALPC_IOC_MAGIC, 0x00, struct alpc_features)
 
@@ -186,10 +189,19 @@ struct alpc_create_port {
  * caller's pid, tid, uid and gid. A connect that ends without an answer
  * (timeout, signal) is withdrawn: the server's later accept fails.
  *
+ * With ALPC_CONNECT_ASYNC the call does not wait: it returns the client
+ * communication port at once, associated with the completion port
+ * @completion_fd under @key, and the answer arrives there as an entry of
+ * kind ALPC_COMPLETION_CONNECT (status 0, -ECONNREFUSED or -ECONNRESET).
+ * An answered connect's entry names, by msg_id, the REPLY that holds the
+ * server's data, queued on the port. Until then, sends fail with ENOTCONN and
+ * receives wait. @timeout_ns must be negative: close the fd to give up.
+ * @reply_buf, @reply_size and @reply_len are unused (0).
+ *
  * Errors: ENOENT (no such name), ECONNREFUSED (rejected), ETIMEDOUT,
  * EINTR, ECONNRESET (the port was closed while waiting), EAGAIN (the port
  * has max_connections clients), EMSGSIZE (@len over the limit), EINVAL,
- * EFAULT, EMFILE, ENOMEM.
+ * EFAULT, EMFILE, ENOMEM; EBADF (@completion_fd is not a completion port).
  */
 struct alpc_connect {
 	char name[ALPC_NAME_MAX];
@@ -201,7 +213,12 @@ struct alpc_connect {
 	__u32 reply_len;
 	__aligned_u64 reply_buf;
 	__u64 reserved[2];
+	__s32 completion_fd;
+	__u32 reserved0;
+	__u64 key;
 };
+
+#define ALPC_CONNECT_ASYNC	(1U << 0)
 
 #define ALPC_ACCEPT_REJECT	(1U << 0)	/* refuse the connection */
 #define ALPC_ACCEPT_COMM_PORT	(1U << 1)	/* return a server communication port fd */
@@ -579,6 +596,117 @@ struct alpc_batch {
 	__u32 reserved;
 };
 
+/**
+ * DOC: Completion ports
+ *
+ * A completion port gathers the events of many ports for one waiter. It
+ * wraps an eventfd the caller made, so any event loop (epoll, io_uring,
+ * asio, libuv) can wait for it. A port or communication port associated
+ * with it (ALPC_IOC_ASSOCIATE) under a key posts an entry for every
+ * message queued on it: the entry names the port by @key and the message
+ * by @msg_id and @kind (its ALPC_MSG_* type), and the eventfd's count
+ * grows by one. The message itself stays queued: receive it from the port
+ * the key stands for. Asynchronous connects post ALPC_COMPLETION_CONNECT.
+ *
+ * Entries are taken with ALPC_IOC_DEQUEUE, or without a system call from
+ * the ring mapped from the completion port's fd (mmap at offset 0,
+ * MAP_SHARED, sizeof(struct alpc_ring) + ring_entries entries): the
+ * kernel writes entries at @tail and publishes @tail with release order;
+ * the reaper reads from @head to @tail (acquire) and stores @head back
+ * (release). Overflow rule: when the ring is full, entries wait in the
+ * kernel in order, and ALPC_RING_OVERFLOW is set; while any wait, new
+ * entries wait behind them, so order is kept. Nothing is lost: drain the
+ * ring, then ALPC_IOC_DEQUEUE until it returns fewer than asked, and the
+ * flag clears. Only if the kernel cannot hold a waiting entry (64Ki of
+ * them, or no memory) is it counted in @dropped with ALPC_RING_DROPPED;
+ * recover by receiving from every associated port until EAGAIN.
+ *
+ * Several threads may wait in ALPC_IOC_DEQUEUE; each entry wakes one.
+ */
+struct alpc_completion {
+	__u64 key;
+	__u64 msg_id;
+	__u32 kind;
+	__s32 status;
+	__u64 reserved;
+};
+
+#define ALPC_COMPLETION_CONNECT	64	/* kind: an asynchronous connect was answered */
+
+struct alpc_ring {
+	__u32 head;
+	__u32 tail;
+	__u32 mask;
+	__u32 flags;
+	__u64 dropped;
+	__u64 reserved[5];
+	/* ring_entries struct alpc_completion follow, at sizeof(struct alpc_ring) */
+};
+
+#define ALPC_RING_OVERFLOW	(1U << 0)
+#define ALPC_RING_DROPPED	(1U << 1)
+#define ALPC_RING_MAX		65536
+
+/**
+ * DOC: ALPC_IOC_CREATE_COMPLETION
+ *
+ * Issued on /dev/alpc: creates a completion port; returns its fd, which
+ * polls readable while entries are waiting.
+ *
+ * In:  @eventfd, signalled once per entry; @ring_entries, 0 (no ring) or
+ *      a power of two up to ALPC_RING_MAX; @flags, 0 or ALPC_FD_INHERIT;
+ *      @reserved, 0.
+ *
+ * Errors: EBADF (not an eventfd), EINVAL, ENOMEM, EMFILE, EFAULT.
+ */
+struct alpc_create_completion {
+	__s32 eventfd;
+	__u32 ring_entries;
+	__u32 flags;
+	__u32 reserved;
+	__u64 reserved2[2];
+};
+
+/**
+ * DOC: ALPC_IOC_ASSOCIATE
+ *
+ * Issued on a connection or communication port: associates it with the
+ * completion port @completion_fd under @key, replacing any earlier
+ * association, or ends it (@completion_fd -1). Messages already queued
+ * post nothing; the association ends when either fd's last reference is
+ * closed (a closed completion port takes no more entries).
+ *
+ * Errors: EBADF (not a completion port), EINVAL, EFAULT.
+ */
+struct alpc_associate {
+	__s32 completion_fd;
+	__u32 flags;
+	__u64 key;
+	__u64 reserved[2];
+};
+
+/**
+ * DOC: ALPC_IOC_DEQUEUE
+ *
+ * Issued on a completion port: takes up to @max entries, the ring's first,
+ * waiting up to @timeout_ns for the first one. Do not reap the ring from
+ * another thread at the same time.
+ *
+ * In:  @entries, room for @max (1 to 1024) struct alpc_completion;
+ *      @timeout_ns; @flags and @reserved, 0.
+ * Out: @count, entries written.
+ *
+ * Errors: EAGAIN (none, @timeout_ns 0), ETIMEDOUT, EINTR, EINVAL, EFAULT.
+ */
+struct alpc_dequeue {
+	__aligned_u64 entries;
+	__u32 max;
+	__u32 count;
+	__s64 timeout_ns;
+	__u32 flags;
+	__u32 reserved;
+};
+
 #define ALPC_IOC_CREATE_PORT	_IOWR(ALPC_IOC_MAGIC, 0x01, struct alpc_create_port)
 #define ALPC_IOC_CONNECT	_IOWR(ALPC_IOC_MAGIC, 0x02, struct alpc_connect)
 #define ALPC_IOC_ACCEPT		_IOW(ALPC_IOC_MAGIC, 0x10, struct alpc_accept)
@@ -590,5 +718,8 @@ struct alpc_batch {
 #define ALPC_IOC_CREATE_SECTION	_IOW(ALPC_IOC_MAGIC, 0x20, struct alpc_create_section)
 #define ALPC_IOC_ACCESS		_IOWR(ALPC_IOC_MAGIC, 0x21, struct alpc_access)
 #define ALPC_IOC_BATCH		_IOWR(ALPC_IOC_MAGIC, 0x30, struct alpc_batch)
+#define ALPC_IOC_CREATE_COMPLETION _IOW(ALPC_IOC_MAGIC, 0x40, struct alpc_create_completion)
+#define ALPC_IOC_ASSOCIATE	_IOW(ALPC_IOC_MAGIC, 0x41, struct alpc_associate)
+#define ALPC_IOC_DEQUEUE	_IOWR(ALPC_IOC_MAGIC, 0x42, struct alpc_dequeue)
 
 #endif /* _UAPI_LINUX_ALPC_H */
