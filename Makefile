@@ -93,7 +93,7 @@ $(KSFT_HDRS): $(SETUP_STAMP)
 	@mkdir -p $(dir $@)
 	cp "$$(bash -c '. scripts/common.sh && src_tree')/tools/testing/selftests/$(notdir $@)" $@
 
-$(B)/vm/tests/%: selftests/%.c selftests/alpc_util.h include/uapi/linux/alpc.h $(KSFT_HDRS)
+$(B)/vm/tests/%: selftests/%.c $(wildcard selftests/*.h) include/uapi/linux/alpc.h $(KSFT_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(ALPC_CFLAGS) -o $@ $<
 

@@ -46,4 +46,11 @@ static inline void alpc_eventfd_signal(struct eventfd_ctx *ctx)
 #endif
 }
 
+/* 6.10: __assign_str() takes the source from __string() itself. */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 10, 0)
+#define alpc_assign_str(dst, src)	__assign_str(dst, src)
+#else
+#define alpc_assign_str(dst, src)	__assign_str(dst)
+#endif
+
 #endif /* _ALPC_COMPAT_H */

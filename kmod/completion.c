@@ -296,13 +296,17 @@ int alpc_cp_create(struct alpc_create_completion __user *uarg)
 	INIT_LIST_HEAD(&cp->backlog);
 	cp->eventfd = eventfd_ctx_fdget(c.eventfd);
 	if (IS_ERR(cp->eventfd)) {
-		ret = PTR_ERR(cp->eventfd) == -EINVAL ? -EBADF : PTR_ERR(cp->eventfd);
+		/* eventfd_ctx_fdget() says EINVAL for an fd of another kind. */
+		ret = PTR_ERR(cp->eventfd);
+		if (ret == -EINVAL)
+			ret = -EBADF;
 		kfree(cp);
 		return ret;
 	}
 	if (c.ring_entries) {
 		cp->entries = c.ring_entries;
-		cp->ring_bytes = sizeof(*cp->ring) + c.ring_entries * sizeof(struct alpc_completion);
+		cp->ring_bytes = sizeof(*cp->ring) +
+				 c.ring_entries * sizeof(struct alpc_completion);
 		cp->ring = vmalloc_user(cp->ring_bytes);
 		ret = -ENOMEM;
 		if (!cp->ring)

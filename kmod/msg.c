@@ -41,6 +41,7 @@
 #include "compat.h"
 #include "completion.h"
 #include "msg.h"
+#include "trace.h"
 
 static atomic64_t alpc_last_id = ATOMIC64_INIT(0);
 
@@ -433,6 +434,7 @@ static int alpc_queue_msg(struct alpc_end *end, struct alpc_msg *msg,
 		list_add_tail(&msg->req_node, &conn->reqs);
 	}
 	alpc_charge(msg, dir);
+	trace_alpc_send(conn->id, msg->id, 0, msg->type, msg->len);
 	dest = end->kind == ALPC_END_CLIENT ? alpc_server_end(conn) : &conn->client;
 	alpc_msg_enqueue(dest, msg, sync);
 	return 0;
@@ -460,6 +462,7 @@ static int alpc_reply(struct alpc_end *end, u64 ref_id, struct alpc_msg *reply,
 	reply->conn = req->conn;
 	reply->id = alpc_new_id();
 	reply->ref_id = ref_id;
+	trace_alpc_reply(req->conn->id, reply->id, ref_id, ALPC_MSG_REPLY, reply->len);
 	alpc_req_end(req, 0, reply, false, dispose);
 	return 0;
 }
@@ -598,6 +601,9 @@ static int alpc_recv(struct alpc_end *end, struct alpc_recv *r,
 		ret = -EFAULT;
 	if (ret && addr)
 		alpc_view_unmap(&msg->view, addr);
+	if (!ret)
+		trace_alpc_receive(msg->conn ? msg->conn->id : 0, r->info.id,
+				   r->info.ref_id, r->info.type, r->info.len);
 	/* The answer to a request that lent memory: wait out its last access. */
 	if (!ret && msg->type == ALPC_MSG_REPLY)
 		lent = alpc_region_get(msg->region);
@@ -793,9 +799,11 @@ static int alpc_ioctl_send_wait(struct alpc_end *end,
 		 * Giving up withdraws the request, so that a late reply has
 		 * nowhere to land (ALPC's LPC_LOST_REPLY).
 		 */
-		if (!w.done)
+		if (!w.done) {
+			trace_alpc_cancel(conn->id, id, ret);
 			alpc_req_end(msg, ret, NULL,
 				     conn->state == ALPC_CONN_CONNECTED, &dispose);
+		}
 	}
 	mutex_unlock(&port->lock);
 	if (lent)
@@ -869,6 +877,9 @@ static int alpc_ioctl_reply_recv(struct alpc_end *end,
 		id = reply->id;
 	mutex_unlock(&port->lock);
 	alpc_msg_free_list(&dispose);
+	/* A bad reply (a view of another connection's section) is the caller's error. */
+	if (status == -EINVAL)
+		return status;
 
 	if (put_user(id, &ur->reply_id) || put_user(status, &ur->reply_status))
 		return -EFAULT;
@@ -895,6 +906,7 @@ static int alpc_ioctl_cancel(struct alpc_end *end, struct alpc_cancel __user *uc
 		ret = -ENOENT;
 	} else {
 		lent = alpc_region_get(req->region);
+		trace_alpc_cancel(req->conn->id, c.id, -ECANCELED);
 		alpc_req_end(req, -ECANCELED, NULL,
 			     req->conn->state == ALPC_CONN_CONNECTED, &dispose);
 	}

@@ -52,6 +52,7 @@
 #include "msg.h"
 #include "port.h"
 #include "section.h"
+#include "trace.h"
 
 #define ALPC_DEFAULT_QUEUED_MSGS	64
 #define ALPC_DEFAULT_QUEUED_BYTES	65536
@@ -209,6 +210,8 @@ static int alpc_attr_check(struct alpc_port_attr *a)
 		a->max_section_size = ALPC_DEFAULT_SECTION_SIZE;
 	if (!a->max_section_bytes)
 		a->max_section_bytes = max(ALPC_DEFAULT_SECTION_BYTES, a->max_section_size);
+	/* Sections are charged in whole pages: so is the limit. */
+	a->max_section_bytes = PAGE_ALIGN(a->max_section_bytes);
 	if (a->max_msg_len > ALPC_MSG_LIMIT ||
 	    a->max_queued_msgs > ALPC_MAX_QUEUED_MSGS ||
 	    a->max_queued_bytes > ALPC_MAX_QUEUED_BYTES ||
@@ -247,6 +250,7 @@ int alpc_port_create(struct alpc_create_port __user *uarg)
 	port = kzalloc(sizeof(*port), GFP_KERNEL_ACCOUNT);
 	if (!port)
 		return -ENOMEM;
+	port->id = alpc_new_id();
 	kref_init(&port->ref);
 	mutex_init(&port->lock);
 	alpc_end_init(&port->end, ALPC_END_PORT, port, NULL);
@@ -274,6 +278,7 @@ int alpc_port_create(struct alpc_create_port __user *uarg)
 		fput(file);
 		return ret;
 	}
+	trace_alpc_port_create(port->id, port->name);
 	fd_install(fd, file);
 	return fd;
 
@@ -372,6 +377,7 @@ int alpc_port_connect(struct alpc_connect __user *uarg)
 		return -ENOMEM;
 	}
 	/* From here, the connection holds the lookup's port reference. */
+	conn->id = alpc_new_id();
 	kref_init(&conn->ref);
 	conn->port = port;
 	conn->state = ALPC_CONN_CONNECTING;
@@ -415,6 +421,9 @@ int alpc_port_connect(struct alpc_connect __user *uarg)
 	 */
 	mutex_lock(&port->lock);
 	ret = alpc_queue_connect(conn, req, c.flags & ALPC_CONNECT_ASYNC ? NULL : &w);
+	if (!ret)
+		trace_alpc_connect(port->id, conn->id, req->id, c.len,
+				   c.flags & ALPC_CONNECT_ASYNC);
 	if (!ret && c.flags & ALPC_CONNECT_ASYNC) {
 		mutex_unlock(&port->lock);
 		fd = get_unused_fd_flags(alpc_fd_flags(c.flags));
@@ -531,6 +540,7 @@ static int alpc_accept(struct alpc_port *port, struct alpc_accept __user *uarg)
 	/* For an asynchronous connect, the answer's entry is the result. */
 	answer->cp_kind = ALPC_COMPLETION_CONNECT;
 	answer->status = a.flags & ALPC_ACCEPT_REJECT ? -ECONNREFUSED : 0;
+	trace_alpc_accept(conn->id, a.id, a.port_context, a.flags & ALPC_ACCEPT_REJECT, file);
 	if (a.flags & ALPC_ACCEPT_REJECT) {
 		alpc_req_end(req, -ECONNREFUSED, answer, false, &dispose);
 		alpc_conn_close(conn, &dispose);
@@ -575,6 +585,7 @@ static void alpc_port_release(struct alpc_port *port)
 	struct alpc_conn *conn, *tmp;
 	LIST_HEAD(dispose);
 
+	trace_alpc_close(port->id, 0, "port");
 	alpc_name_remove(port);
 	mutex_lock(&port->lock);
 	port->dead = true;
@@ -602,6 +613,8 @@ static void alpc_client_release(struct alpc_conn *conn)
 		/* A process's files are released on its way out, with PF_EXITING. */
 		if (current->flags & (PF_EXITING | PF_KTHREAD))
 			closed->type = ALPC_MSG_CLIENT_DIED;
+		trace_alpc_close(port->id, conn->id,
+				 closed->type == ALPC_MSG_CLIENT_DIED ? "client_died" : "client");
 		closed->id = alpc_new_id();
 		kref_get(&conn->ref);
 		closed->conn = conn;
@@ -623,6 +636,7 @@ static void alpc_server_release(struct alpc_conn *conn)
 	mutex_lock(&port->lock);
 	/* Not attached: an accept that failed after making this file. */
 	if (conn->server.attached) {
+		trace_alpc_close(port->id, conn->id, "server");
 		alpc_conn_close(conn, &dispose);
 		alpc_end_purge(&conn->server, &dispose);
 	}

@@ -44,6 +44,7 @@ struct alpc_end {
 };
 
 struct alpc_port {
+	u64 id;				/* never repeats; for tracing */
 	struct kref ref;
 	struct mutex lock;		/* everything below, and all connections' */
 	bool dead;			/* the connection port's fd is closed */
@@ -64,6 +65,7 @@ enum alpc_conn_state {
 };
 
 struct alpc_conn {
+	u64 id;				/* never repeats; for tracing */
 	struct kref ref;
 	struct alpc_port *port;		/* holds a reference */
 	struct list_head node;		/* in port->conns unless CLOSED */

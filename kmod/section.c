@@ -31,6 +31,7 @@
 #include <linux/vmalloc.h>
 
 #include "section.h"
+#include "trace.h"
 
 static const struct file_operations alpc_section_fops;
 
@@ -253,6 +254,8 @@ unsigned long alpc_view_map(const struct alpc_view *view)
 	fput(file);
 	if (IS_ERR_VALUE(addr))
 		return addr;
+	trace_alpc_section_map(view->sec->conn->id, view->sec->size, view->offset,
+			       view->len, view->readonly);
 	return addr + head;
 }
 

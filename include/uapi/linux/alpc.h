@@ -124,8 +124,10 @@ enum alpc_msg_type {
  * @reserved:         must be 0
  * @max_section_size: the largest section a connection may create; 0
  *                    means 64 MiB, at most 1 GiB
- * @max_section_bytes: per connection, all its sections together; 0 means
- *                    128 MiB, at most 4 GiB, at least @max_section_size
+ * @max_section_bytes: per connection, all its sections together, charged
+ *                    in whole pages (the limit in force is rounded up to
+ *                    whole pages); 0 means 128 MiB, at most 4 GiB, at
+ *                    least @max_section_size
  *
  * A request and its reply are charged to the request's sender from send
  * until the reply is received (or the request canceled or dropped), so
