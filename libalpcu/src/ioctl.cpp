@@ -20,6 +20,10 @@ Status expect(int err, const char* what, std::initializer_list<Status> expected)
     throw_errno(what, err);
 }
 
+int try_call(int fd, unsigned long req, void* arg) noexcept {
+    return ::ioctl(fd, req, arg) < 0 ? errno : 0;
+}
+
 Result<int> call(int fd, unsigned long req, void* arg, const char* what,
                  std::initializer_list<Status> expected) {
     int rc = ::ioctl(fd, req, arg);
@@ -43,7 +47,8 @@ Result<Message> receive(int fd, Timeout timeout, std::initializer_list<Status> e
         r.buf = user_ptr(buf.data());
         r.timeout_ns = timeout.ns();
         if (::ioctl(fd, ALPC_IOC_RECV, &r) == 0)
-            return Message(r.info, buf.first(std::min<std::size_t>(r.info.len, r.size)));
+            return Message(r.info, buf.first(std::min<std::size_t>(r.info.len, r.size)),
+                           View::adopt(r.info));
         // The message stays queued when it does not fit: make room.
         if (errno == EMSGSIZE && r.info.len > r.size) {
             buf = scratch(r.info.len);
@@ -64,6 +69,22 @@ Status send_reply(int fd, std::uint64_t id, std::span<const std::byte> data,
     return call(fd, ALPC_IOC_SEND, &s, "ALPC_IOC_SEND (reply)",
                 {Status::lost, Status::disconnected})
         .status();
+}
+
+Status access(int fd, const Message& request, std::uint32_t op, std::uint64_t offset,
+              const void* buf, std::size_t len) {
+    alpc_access a{};
+    a.id = request.id;
+    a.op = op;
+    a.offset = offset;
+    a.len = len;
+    a.buf = user_ptr(buf);
+    if (::ioctl(fd, ALPC_IOC_ACCESS, &a) == 0)
+        return Status::ok;
+    // The sender's process is gone: for the receiver, a request lost.
+    if (errno == ESRCH)
+        return Status::lost;
+    return expect(errno, "ALPC_IOC_ACCESS", {Status::lost});
 }
 
 void copy_name(char (&dst)[ALPC_NAME_MAX], std::string_view name, const char* what) {

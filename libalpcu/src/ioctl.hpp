@@ -18,6 +18,10 @@ namespace alpcu::detail {
 // throws std::system_error with err and what.
 Status expect(int err, const char* what, std::initializer_list<Status> expected);
 
+// ioctl(fd, req, arg): 0 or its errno, for the callers that look at an
+// errno before deciding (EMSGSIZE: a section instead).
+int try_call(int fd, unsigned long req, void* arg) noexcept;
+
 // ioctl(fd, req, arg): its non-negative return value, or an expected
 // Status, or a throw.
 Result<int> call(int fd, unsigned long req, void* arg, const char* what,
@@ -28,11 +32,18 @@ Result<int> call(int fd, unsigned long req, void* arg, const char* what,
 // only its payload and no receive can be cut short.
 std::span<std::byte> scratch(std::size_t n = ALPC_MSG_LIMIT);
 
-// ALPC_IOC_RECV on fd.
+// ALPC_IOC_RECV on fd; the Message owns the view the message carried.
 Result<Message> receive(int fd, Timeout timeout, std::initializer_list<Status> expected);
 
-// ALPC_IOC_SEND of a REPLY to request id. Values: lost, disconnected.
+// ALPC_IOC_SEND of a REPLY to request id, inline. Values: lost,
+// disconnected.
 Status send_reply(int fd, std::uint64_t id, std::span<const std::byte> data, std::uint64_t context);
+
+// ALPC_IOC_ACCESS on fd: reads or writes len bytes at offset of the memory
+// request lent, from or to buf. Values: lost (the request was answered or
+// canceled, or its sender is gone).
+Status access(int fd, const Message& request, std::uint32_t op, std::uint64_t offset,
+              const void* buf, std::size_t len);
 
 inline std::uint64_t user_ptr(const void* p) noexcept {
     return reinterpret_cast<std::uintptr_t>(p);

@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: MIT
 #include "alpcu/message.hpp"
 
+#include <utility>
+
 namespace alpcu {
 
-Message::Message(const alpc_msg_info& info, std::span<const std::byte> payload)
+Message::Message(const alpc_msg_info& info, std::span<const std::byte> payload, View view)
     : id(info.id), ref_id(info.ref_id), context(info.context), port_context(info.port_context),
       type(static_cast<MessageType>(info.type)), flags(info.flags), pid(info.pid), tid(info.tid),
-      uid(info.uid), gid(info.gid), payload_(payload.begin(), payload.end()) {}
+      uid(info.uid), gid(info.gid), region_len(info.region_len),
+      payload_(payload.begin(), payload.end()), view_(std::move(view)) {}
 
 const char* to_string(MessageType t) noexcept {
     switch (t) {

@@ -23,11 +23,15 @@ Port Port::create(const Device& dev, std::string_view name, PortAttributes attr)
     c.attr.max_queued_msgs = attr.max_queued_msgs;
     c.attr.max_queued_bytes = attr.max_queued_bytes;
     c.attr.max_connections = attr.max_connections;
+    c.attr.max_section_size = attr.max_section_size;
+    c.attr.max_section_bytes = attr.max_section_bytes;
+    c.attr.flags = attr.direct_access ? ALPC_PORT_DIRECT_ACCESS : 0;
     int fd = ::ioctl(dev.fd(), ALPC_IOC_CREATE_PORT, &c);
     if (fd < 0)
         throw_errno(("ALPC_IOC_CREATE_PORT \"" + std::string(name) + "\"").c_str());
     return Port(Fd(fd), {c.attr.max_msg_len, c.attr.max_queued_msgs, c.attr.max_queued_bytes,
-                         c.attr.max_connections});
+                         c.attr.max_connections, c.attr.max_section_size, c.attr.max_section_bytes,
+                         (c.attr.flags & ALPC_PORT_DIRECT_ACCESS) != 0});
 }
 
 Result<Message> Port::receive(Timeout timeout) {
@@ -60,15 +64,39 @@ Result<Connection> Port::accept_port(const Message& request, std::uint64_t port_
     auto r = do_accept(fd_.get(), request, ALPC_ACCEPT_COMM_PORT, port_context, data);
     if (!r.ok())
         return r.status();
-    return Connection(Fd(*r));
+    Connection conn{Fd(*r)};
+    if (attr_.max_msg_len)
+        conn.set_inline_limit(attr_.max_msg_len);
+    return conn;
 }
 
 Status Port::reject(const Message& request, std::span<const std::byte> data) {
     return do_accept(fd_.get(), request, ALPC_ACCEPT_REJECT, 0, data).status();
 }
 
+namespace {
+
+[[noreturn]] void throw_reply_too_big(const char* what) {
+    throw_errno((std::string(what) + ": a reply over max_msg_len needs a section, which only a "
+                                     "communication port (Port::accept_port) can create")
+                    .c_str(),
+                EMSGSIZE);
+}
+
+} // namespace
+
 Status Port::reply(const Message& request, std::span<const std::byte> data, std::uint64_t context) {
+    if (attr_.max_msg_len && data.size() > attr_.max_msg_len)
+        throw_reply_too_big("alpcu::Port::reply");
     return detail::send_reply(fd_.get(), request.id, data, context);
+}
+
+Status Port::read(const Message& request, std::uint64_t offset, std::span<std::byte> buf) {
+    return detail::access(fd_.get(), request, ALPC_ACCESS_READ, offset, buf.data(), buf.size());
+}
+
+Status Port::write(const Message& request, std::uint64_t offset, std::span<const std::byte> data) {
+    return detail::access(fd_.get(), request, ALPC_ACCESS_WRITE, offset, data.data(), data.size());
 }
 
 ServeStats Port::serve(const Handler& handler, std::stop_token stop, Timeout check_every) {
@@ -121,7 +149,9 @@ ServeStats Port::serve(const Handler& handler, std::stop_token stop, Timeout che
             continue;
         }
 
-        Message msg(rr.recv.info, buf.first(std::min(rr.recv.info.len, rr.recv.size)));
+        // The request's view, if any, is unmapped with msg, after the handler.
+        Message msg(rr.recv.info, buf.first(std::min(rr.recv.info.len, rr.recv.size)),
+                    View::adopt(rr.recv.info));
         ++stats.messages;
         Responder r(*this, msg);
         handler(msg, r);
@@ -160,9 +190,26 @@ Status Responder::reject(std::span<const std::byte> data) {
 }
 
 void Responder::reply(std::span<const std::byte> data, std::uint64_t context) {
+    if (msg_.type == MessageType::request && port_.attributes().max_msg_len &&
+        data.size() > port_.attributes().max_msg_len)
+        throw_reply_too_big("alpcu::Responder::reply");
     answer(MessageType::request, "reply");
     reply_.assign(data.begin(), data.end());
     reply_context_ = context;
+}
+
+Status Responder::read(std::uint64_t offset, std::span<std::byte> buf) {
+    if (msg_.type != MessageType::request)
+        throw std::logic_error(std::string("alpcu::Responder::read on a ") + to_string(msg_.type) +
+                               " message");
+    return port_.read(msg_, offset, buf);
+}
+
+Status Responder::write(std::uint64_t offset, std::span<const std::byte> data) {
+    if (msg_.type != MessageType::request)
+        throw std::logic_error(std::string("alpcu::Responder::write on a ") + to_string(msg_.type) +
+                               " message");
+    return port_.write(msg_, offset, data);
 }
 
 } // namespace alpcu

@@ -41,4 +41,27 @@ inline Pair connect_pair(alpcu::PortAttributes attr = {}, std::uint64_t port_con
     return Pair{name, std::move(port), std::move(client.get()).value()};
 }
 
+// A connection port, one client, and the server communication port the
+// server took for it with accept_port: a connection on which both ends
+// can create sections.
+struct CommPair {
+    std::string name;
+    alpcu::Port port;
+    alpcu::Connection client;
+    alpcu::Connection server;
+};
+
+inline CommPair connect_comm_pair(alpcu::PortAttributes attr = {}, std::uint64_t port_context = 7) {
+    auto name = unique_name("comm");
+    auto port = alpcu::Port::create(name, attr);
+    auto client =
+        std::async(std::launch::async, [&] { return alpcu::Connection::connect(name, {}, 5s); });
+    auto req = port.receive(5s).value();
+    auto server = port.accept_port(req, port_context);
+    if (!server.ok())
+        throw std::runtime_error("connect_comm_pair: accept lost");
+    return CommPair{name, std::move(port), std::move(client.get()).value(),
+                    std::move(server).value()};
+}
+
 } // namespace test

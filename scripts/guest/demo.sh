@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # The demo (make demo), run inside the VM with the module loaded: an echo
 # server, three clients in parallel, one the server refuses, and one
-# killed with SIGKILL while connected, which the server must see die.
+# killed with SIGKILL while connected, which the server must see die;
+# then a file sent through a section.
 # Prints what happened, then DEMO PASS or DEMO FAIL.
 T=/tests
 D=/tmp/demo
@@ -53,7 +54,11 @@ for pid in $clients; do
 done
 wait $server || fail "the server exited with status $?"
 
-cat server.log c1.log c2.log c3.log refused.log
+# A 32 MiB file through a section, its hash checked on the other side.
+head -c $((32 << 20)) /dev/urandom >blob
+$T/file_transfer loop blob >ft.log 2>&1 || fail "file_transfer exited with status $?"
+
+cat server.log c1.log c2.log c3.log refused.log ft.log
 grep -q 'client #[0-9]* "victim" DIED' server.log || fail "the server did not see the victim die"
 grep -q 'refused pid' server.log || fail "the server did not log the refusal"
 grep -q ' 3 closed, 1 died,' server.log || fail "the server's totals are off"

@@ -9,4 +9,5 @@
 #include "alpcu/message.hpp"
 #include "alpcu/port.hpp"
 #include "alpcu/result.hpp"
+#include "alpcu/section.hpp"
 #include "alpcu/timeout.hpp"

@@ -22,10 +22,13 @@ namespace alpcu {
 // Limits of a connection port and its connections (struct alpc_port_attr);
 // 0 takes the kernel's default.
 struct PortAttributes {
-    std::uint32_t max_msg_len = 0;      // inline payload limit, bytes (default 256)
-    std::uint32_t max_queued_msgs = 0;  // per connection and direction (default 64)
-    std::uint32_t max_queued_bytes = 0; // per connection and direction (default 64 KiB)
-    std::uint32_t max_connections = 0;  // (default 1024)
+    std::uint32_t max_msg_len = 0;       // inline payload limit, bytes (default 256)
+    std::uint32_t max_queued_msgs = 0;   // per connection and direction (default 64)
+    std::uint32_t max_queued_bytes = 0;  // per connection and direction (default 64 KiB)
+    std::uint32_t max_connections = 0;   // (default 1024)
+    std::uint64_t max_section_size = 0;  // the largest section (default 64 MiB)
+    std::uint64_t max_section_bytes = 0; // per connection, all sections (default 128 MiB)
+    bool direct_access = false;          // requests may lend memory (ALPC_PORT_DIRECT_ACCESS)
 };
 
 class Responder;
@@ -62,24 +65,33 @@ public:
     Status accept(const Message& request, std::uint64_t port_context = 0,
                   std::span<const std::byte> data = {});
     // Accepts, and returns the server communication port on which this
-    // client's messages will arrive. Values: lost.
+    // client's messages will arrive. Its Connection::inline_limit is the
+    // port's max_msg_len. Values: lost.
     Result<Connection> accept_port(const Message& request, std::uint64_t port_context = 0,
                                    std::span<const std::byte> data = {});
     // Refuses a CONNECTION_REQUEST: the client's connect returns refused
     // with data. Values: lost.
     Status reject(const Message& request, std::span<const std::byte> data = {});
     // Answers a REQUEST received on this port. Values: lost, disconnected.
+    // Inline only: a connection port cannot create sections, so a reply
+    // over max_msg_len throws EMSGSIZE; a server that answers with more
+    // takes a communication port (accept_port) and replies there.
     Status reply(const Message& request, std::span<const std::byte> data,
                  std::uint64_t context = 0);
+    // Direct access to the memory lent by request, received here and not
+    // yet answered, as Connection::read and write.
+    Status read(const Message& request, std::uint64_t offset, std::span<std::byte> buf);
+    Status write(const Message& request, std::uint64_t offset, std::span<const std::byte> data);
 
     // A server loop: receives every message and hands it to handler, which
     // answers through the Responder. A request's reply goes out with the
     // next receive (ALPC_IOC_REPLY_RECV); a request left unanswered gets an
     // empty reply, and a connection request left unanswered is rejected.
     // Notifications (port_closed, client_died, canceled) and datagrams need
-    // no answer. Returns once stop is requested, which it checks after each
-    // message and at least every check_every while idle. Exceptions from
-    // handler propagate.
+    // no answer. A message's view is unmapped once the handler returns.
+    // Returns once stop is requested, which it checks after each message
+    // and at least every check_every while idle. Exceptions from handler
+    // propagate.
     ServeStats serve(const Handler& handler, std::stop_token stop = {},
                      Timeout check_every = std::chrono::milliseconds(100));
 
@@ -103,7 +115,13 @@ public:
     Status accept(std::uint64_t port_context = 0, std::span<const std::byte> data = {});
     Status reject(std::span<const std::byte> data = {});
     // REQUEST: the reply, sent with the next receive (data is copied).
+    // Inline, as Port::reply: over the port's max_msg_len throws EMSGSIZE.
     void reply(std::span<const std::byte> data, std::uint64_t context = 0);
+    // REQUEST: direct access to the memory it lent (Message::region_len
+    // bytes), as Port::read and write; also after reply(), whose answer
+    // goes out only once the handler returns. Values: lost.
+    Status read(std::uint64_t offset, std::span<std::byte> buf);
+    Status write(std::uint64_t offset, std::span<const std::byte> data);
 
     [[nodiscard]] bool answered() const noexcept { return answered_; }
 
