@@ -1,14 +1,44 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Small wrappers shared by alpc's kselftests.
+ *
+ * The ioctl wrappers return what ioctl() returns (an fd, 0 or -1 with
+ * errno set) and copy out what the kernel wrote even when the call fails,
+ * so a test can look at, say, info.len after EMSGSIZE.
+ *
+ * Nothing here uses the harness's ASSERT_*: these helpers also run in
+ * forked children and in threads, where an ASSERT would unwind the wrong
+ * stack. Children report through their exit status.
  */
 #ifndef _ALPC_SELFTEST_UTIL_H
 #define _ALPC_SELFTEST_UTIL_H
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
 #include <sys/ioctl.h>
+#include <sys/types.h>
+#include <sys/wait.h>
 #include <linux/alpc.h>
+
+#define ALPC_NS_PER_MS		1000000LL
+/* How long a test waits for something that must happen. */
+#define ALPC_WAIT_NS		(5000 * ALPC_NS_PER_MS)
+/*
+ * The least a wait of @ns may last. Timeouts count scheduler ticks, and
+ * under emulation the tick can lag behind the clock and catch up in a
+ * burst, ending a wait a few ticks early: allow a quarter.
+ */
+#define ALPC_MIN_WAIT_NS(ns)	((ns) / 4 * 3)
+/* A flag bit alpc.h defines in no flags word, for the "unknown flags" tests. */
+#define ALPC_UNKNOWN_FLAG	0x20000000U
 
 static inline int alpc_open(void)
 {
@@ -18,6 +48,401 @@ static inline int alpc_open(void)
 static inline int alpc_get_features(int fd, void *f)
 {
 	return ioctl(fd, ALPC_IOC_GET_FEATURES, f);
+}
+
+/* A port name no other test (or run) uses: the pid and a counter. */
+static inline void alpc_port_name(char name[ALPC_NAME_MAX], const char *tag)
+{
+	static unsigned int seq;
+
+	snprintf(name, ALPC_NAME_MAX, "ksft-%s-%d-%u", tag, getpid(), seq++);
+}
+
+static inline __s64 alpc_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static inline void alpc_sleep_ms(unsigned int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * ALPC_NS_PER_MS };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+/* CREATE_PORT with @attr (NULL: all defaults); the limits in force go back to @attr. */
+static inline int alpc_create_port(int dev, const char *name,
+				   struct alpc_port_attr *attr, __u32 flags)
+{
+	struct alpc_create_port cp;
+	int ret;
+
+	memset(&cp, 0, sizeof(cp));
+	snprintf(cp.name, sizeof(cp.name), "%s", name);
+	if (attr)
+		cp.attr = *attr;
+	cp.flags = flags;
+	ret = ioctl(dev, ALPC_IOC_CREATE_PORT, &cp);
+	if (attr)
+		*attr = cp.attr;
+	return ret;
+}
+
+static inline void alpc_connect_init(struct alpc_connect *c, const char *name,
+				     const void *buf, __u32 len, __s64 timeout_ns)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	c->buf = (__u64)(unsigned long)buf;
+	c->len = len;
+	c->timeout_ns = timeout_ns;
+}
+
+/* CONNECT; @reply may be NULL. *@reply_len (if given) gets the server's data length. */
+static inline int alpc_connect(int dev, const char *name, const void *buf,
+			       __u32 len, __s64 timeout_ns, void *reply,
+			       __u32 reply_size, __u32 *reply_len)
+{
+	struct alpc_connect c;
+	int ret;
+
+	alpc_connect_init(&c, name, buf, len, timeout_ns);
+	c.reply_buf = (__u64)(unsigned long)reply;
+	c.reply_size = reply_size;
+	ret = ioctl(dev, ALPC_IOC_CONNECT, &c);
+	if (reply_len)
+		*reply_len = c.reply_len;
+	return ret;
+}
+
+static inline int alpc_accept(int port, __u64 id, __u32 flags,
+			      __u64 port_context, const void *buf, __u32 len)
+{
+	struct alpc_accept a;
+
+	memset(&a, 0, sizeof(a));
+	a.id = id;
+	a.flags = flags;
+	a.port_context = port_context;
+	a.buf = (__u64)(unsigned long)buf;
+	a.len = len;
+	return ioctl(port, ALPC_IOC_ACCEPT, &a);
+}
+
+/* SEND; *@id (if given) gets the message id. */
+static inline int alpc_send(int fd, __u32 type, const void *buf, __u32 len,
+			    __u64 context, __u64 ref_id, __s64 timeout_ns,
+			    __u64 *id)
+{
+	struct alpc_send s;
+	int ret;
+
+	memset(&s, 0, sizeof(s));
+	s.type = type;
+	s.buf = (__u64)(unsigned long)buf;
+	s.len = len;
+	s.context = context;
+	s.ref_id = ref_id;
+	s.timeout_ns = timeout_ns;
+	ret = ioctl(fd, ALPC_IOC_SEND, &s);
+	if (id)
+		*id = s.id;
+	return ret;
+}
+
+static inline int alpc_datagram(int fd, const void *buf, __u32 len, __u64 *id)
+{
+	return alpc_send(fd, ALPC_MSG_DATAGRAM, buf, len, 0, 0, 0, id);
+}
+
+static inline int alpc_request(int fd, const void *buf, __u32 len, __u64 *id)
+{
+	return alpc_send(fd, ALPC_MSG_REQUEST, buf, len, 0, 0, 0, id);
+}
+
+static inline int alpc_reply(int fd, __u64 ref_id, const void *buf, __u32 len)
+{
+	return alpc_send(fd, ALPC_MSG_REPLY, buf, len, 0, ref_id, 0, NULL);
+}
+
+/* RECV; @info (if given) gets the message's info, also on failure. */
+static inline int alpc_recv(int fd, void *buf, __u32 size, __s64 timeout_ns,
+			    struct alpc_msg_info *info)
+{
+	struct alpc_recv r;
+	int ret;
+
+	memset(&r, 0, sizeof(r));
+	r.buf = (__u64)(unsigned long)buf;
+	r.size = size;
+	r.timeout_ns = timeout_ns;
+	ret = ioctl(fd, ALPC_IOC_RECV, &r);
+	if (info)
+		*info = r.info;
+	return ret;
+}
+
+static inline void alpc_send_wait_init(struct alpc_send_wait *sw, const void *buf,
+				       __u32 len, void *reply, __u32 reply_size,
+				       __s64 timeout_ns)
+{
+	memset(sw, 0, sizeof(*sw));
+	sw->buf = (__u64)(unsigned long)buf;
+	sw->len = len;
+	sw->reply_buf = (__u64)(unsigned long)reply;
+	sw->reply_size = reply_size;
+	sw->timeout_ns = timeout_ns;
+}
+
+static inline int alpc_send_wait(int fd, struct alpc_send_wait *sw)
+{
+	return ioctl(fd, ALPC_IOC_SEND_WAIT, sw);
+}
+
+static inline void alpc_reply_recv_init(struct alpc_reply_recv *rr, __u64 ref_id,
+					const void *buf, __u32 len, void *rbuf,
+					__u32 rsize, __s64 timeout_ns)
+{
+	memset(rr, 0, sizeof(*rr));
+	rr->ref_id = ref_id;
+	rr->buf = (__u64)(unsigned long)buf;
+	rr->len = len;
+	rr->recv.buf = (__u64)(unsigned long)rbuf;
+	rr->recv.size = rsize;
+	rr->recv.timeout_ns = timeout_ns;
+}
+
+static inline int alpc_reply_recv(int fd, struct alpc_reply_recv *rr)
+{
+	return ioctl(fd, ALPC_IOC_REPLY_RECV, rr);
+}
+
+static inline int alpc_cancel(int fd, __u64 id)
+{
+	struct alpc_cancel c;
+
+	memset(&c, 0, sizeof(c));
+	c.id = id;
+	return ioctl(fd, ALPC_IOC_CANCEL, &c);
+}
+
+/*
+ * One ioctl in a thread of its own, for calls that wait (CONNECT,
+ * SEND_WAIT, RECV, SEND on a full queue) while the test plays the other
+ * side. @done turns 1 when the call has returned.
+ */
+struct alpc_call {
+	pthread_t thread;
+	int fd;
+	unsigned long req;
+	void *arg;
+	int ret;
+	int err;
+	pid_t tid;
+	atomic_int started;
+	atomic_int done;
+	__s64 start_ns;
+	__s64 end_ns;
+};
+
+static inline void *alpc_call_fn(void *p)
+{
+	struct alpc_call *c = p;
+
+	c->tid = gettid();
+	c->start_ns = alpc_now_ns();
+	atomic_store(&c->started, 1);
+	c->ret = ioctl(c->fd, c->req, c->arg);
+	c->err = errno;
+	c->end_ns = alpc_now_ns();
+	atomic_store(&c->done, 1);
+	return NULL;
+}
+
+/* Starts ioctl(@fd, @req, @arg) in a new thread; returns 0 or -1. */
+static inline int alpc_call_start(struct alpc_call *c, int fd, unsigned long req, void *arg)
+{
+	int err;
+
+	memset(c, 0, sizeof(*c));
+	c->fd = fd;
+	c->req = req;
+	c->arg = arg;
+	err = pthread_create(&c->thread, NULL, alpc_call_fn, c);
+	if (err) {
+		errno = err;
+		return -1;
+	}
+	while (!atomic_load(&c->started))
+		sched_yield();
+	return 0;
+}
+
+/* Waits for the call; returns its result with errno set as the call left it. */
+static inline int alpc_call_join(struct alpc_call *c)
+{
+	pthread_join(c->thread, NULL);
+	errno = c->err;
+	return c->ret;
+}
+
+/* True if the call is still running @ms milliseconds from now. */
+static inline int alpc_call_still_waits(struct alpc_call *c, unsigned int ms)
+{
+	alpc_sleep_ms(ms);
+	return !atomic_load(&c->done);
+}
+
+static inline void alpc_noop_handler(int sig)
+{
+}
+
+/* A handler that does nothing, without SA_RESTART: a signal ends a wait with EINTR. */
+static inline int alpc_install_noop_handler(int sig)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = alpc_noop_handler;
+	sigemptyset(&sa.sa_mask);
+	return sigaction(sig, &sa, NULL);
+}
+
+/*
+ * Signals the call's thread with @sig every 10 ms until the call returns
+ * (a signal that lands before the thread enters the ioctl is lost), for at
+ * most 5 s; then joins it.
+ */
+static inline int alpc_call_interrupt(struct alpc_call *c, int sig)
+{
+	int i;
+
+	for (i = 0; i < 500 && !atomic_load(&c->done); i++) {
+		pthread_kill(c->thread, sig);
+		alpc_sleep_ms(10);
+	}
+	return alpc_call_join(c);
+}
+
+/* A CONNECT running in a thread of its own, with room for the server's data. */
+struct alpc_connector {
+	struct alpc_connect con;
+	struct alpc_call call;
+	char reply[256];
+};
+
+/* Starts connecting to @name with @len bytes at @buf; returns 0 or -1. */
+static inline int alpc_connector_start(struct alpc_connector *c, int dev, const char *name,
+				       const void *buf, __u32 len, __s64 timeout_ns,
+				       __u32 flags)
+{
+	memset(c->reply, 0, sizeof(c->reply));
+	alpc_connect_init(&c->con, name, buf, len, timeout_ns);
+	c->con.flags = flags;
+	c->con.reply_buf = (__u64)(unsigned long)c->reply;
+	c->con.reply_size = sizeof(c->reply);
+	return alpc_call_start(&c->call, dev, ALPC_IOC_CONNECT, &c->con);
+}
+
+/* Waits for the connect; returns its result (the client fd, or -1 and errno). */
+static inline int alpc_connector_join(struct alpc_connector *c)
+{
+	return alpc_call_join(&c->call);
+}
+
+/*
+ * Connects a client to @name and accepts it on @port, which must have
+ * nothing else queued, with @port_context and ALPC_ACCEPT_* @accept_flags.
+ * Returns the client's fd, or -1. With ALPC_ACCEPT_COMM_PORT the server
+ * communication port's fd goes to *@comm. *@tid (if given) gets the
+ * connecting thread's id.
+ */
+static inline int alpc_connect_accept(int dev, int port, const char *name,
+				      __u64 port_context, __u32 accept_flags,
+				      int *comm, pid_t *tid)
+{
+	struct alpc_msg_info info;
+	struct alpc_connect con;
+	struct alpc_call call;
+	int ret, fd, err = 0;
+
+	alpc_connect_init(&con, name, NULL, 0, ALPC_WAIT_NS);
+	if (alpc_call_start(&call, dev, ALPC_IOC_CONNECT, &con))
+		return -1;
+	ret = alpc_recv(port, NULL, 0, ALPC_WAIT_NS, &info);
+	if (ret == 0 && info.type != ALPC_MSG_CONNECTION_REQUEST) {
+		ret = -1;
+		errno = EPROTO;
+	}
+	if (ret == 0)
+		ret = alpc_accept(port, info.id, accept_flags, port_context, NULL, 0);
+	if (ret < 0)
+		err = errno;
+	else if (accept_flags & ALPC_ACCEPT_COMM_PORT)
+		*comm = ret;
+	fd = alpc_call_join(&call);
+	if (tid)
+		*tid = call.tid;
+	if (err) {
+		if (fd >= 0)
+			close(fd);
+		errno = err;
+		return -1;
+	}
+	return fd;
+}
+
+/* Forks a child that runs @fn(@arg) and exits with its return value. */
+static inline pid_t alpc_fork(int (*fn)(void *), void *arg)
+{
+	pid_t pid;
+
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid == 0)
+		_exit(fn(arg));
+	return pid;
+}
+
+/* Reaps @pid: its exit status, 128 + the signal that killed it, or -1. */
+static inline int alpc_wait_child(pid_t pid)
+{
+	int status;
+
+	if (waitpid(pid, &status, 0) != pid)
+		return -1;
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return -1;
+}
+
+/* Fills @buf with a pattern that depends on @seed, so payloads can be told apart. */
+static inline void alpc_fill(void *buf, size_t len, unsigned int seed)
+{
+	unsigned char *p = buf;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		p[i] = (unsigned char)(seed * 131 + i * 7 + (i >> 8));
+}
+
+/* True if @buf holds alpc_fill(@seed)'s pattern. */
+static inline int alpc_check_fill(const void *buf, size_t len, unsigned int seed)
+{
+	const unsigned char *p = buf;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (p[i] != (unsigned char)(seed * 131 + i * 7 + (i >> 8)))
+			return 0;
+	return 1;
 }
 
 #endif /* _ALPC_SELFTEST_UTIL_H */

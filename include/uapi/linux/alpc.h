@@ -189,7 +189,9 @@ struct alpc_create_port {
  *
  * The server sees a CONNECTION_REQUEST with the connection data and the
  * caller's pid, tid, uid and gid. A connect that ends without an answer
- * (timeout, signal) is withdrawn: the server's later accept fails.
+ * (timeout, signal) is withdrawn: the server's later accept fails with
+ * ENOENT, and a server that had already received the request gets a
+ * CANCELED message whose ref_id is its id.
  *
  * With ALPC_CONNECT_ASYNC the call does not wait: it returns the client
  * communication port at once, associated with the completion port
