@@ -1097,28 +1097,32 @@ static int alpc_ioctl_batch(struct alpc_end *end, struct alpc_batch __user *ub)
 		if (ops[i].op < ALPC_OP_SEND || ops[i].op > ALPC_OP_CANCEL)
 			goto out;
 
-	/* Build every message first, outside the lock... */
-	for (i = 0; i < b.count; i++) {
-		if (ops[i].op != ALPC_OP_SEND)
-			continue;
-		msgs[i] = alpc_send_prepare(end, u64_to_user_ptr(ops[i].arg), &sends[i]);
-		if (IS_ERR(msgs[i])) {
-			ops[i].result = PTR_ERR(msgs[i]);
-			msgs[i] = NULL;
-		}
-	}
-	/* ...then run them in order, a run of sends under one lock hold. */
+	/*
+	 * In order. A run of sends is read from user memory just before it
+	 * runs (an earlier receive may have filled its buffers), outside the
+	 * lock, then queued under one hold of it.
+	 */
 	for (i = 0; i < b.count;) {
 		void __user *arg = u64_to_user_ptr(ops[i].arg);
+		u32 j, run;
 
 		switch (ops[i].op) {
 		case ALPC_OP_SEND:
+			for (run = i; run < b.count && ops[run].op == ALPC_OP_SEND; run++) {
+				msgs[run] = alpc_send_prepare(end, u64_to_user_ptr(ops[run].arg),
+							      &sends[run]);
+				if (IS_ERR(msgs[run])) {
+					ops[run].result = PTR_ERR(msgs[run]);
+					msgs[run] = NULL;
+				}
+			}
 			mutex_lock(&port->lock);
-			for (; i < b.count && ops[i].op == ALPC_OP_SEND; i++)
-				if (msgs[i])
-					ops[i].result = alpc_send_locked(end, &sends[i],
-									 msgs[i], &dispose);
+			for (j = i; j < run; j++)
+				if (msgs[j])
+					ops[j].result = alpc_send_locked(end, &sends[j],
+									 msgs[j], &dispose);
 			mutex_unlock(&port->lock);
+			i = run;
 			continue;
 		case ALPC_OP_RECV:
 			ops[i].result = alpc_ioctl_recv(end, arg);

@@ -583,16 +583,20 @@ err_answer:
 static void alpc_port_release(struct alpc_port *port)
 {
 	struct alpc_conn *conn, *tmp;
+	struct alpc_cp *cp;
 	LIST_HEAD(dispose);
 
 	trace_alpc_close(port->id, 0, "port");
 	alpc_name_remove(port);
 	mutex_lock(&port->lock);
 	port->dead = true;
+	cp = port->end.cp;
+	port->end.cp = NULL;
 	list_for_each_entry_safe(conn, tmp, &port->conns, node)
 		alpc_conn_close(conn, &dispose);
 	alpc_end_purge(&port->end, &dispose);
 	mutex_unlock(&port->lock);
+	alpc_cp_put(cp);
 	alpc_msg_free_list(&dispose);
 	alpc_port_put(port);
 }
@@ -601,9 +605,13 @@ static void alpc_client_release(struct alpc_conn *conn)
 {
 	struct alpc_port *port = conn->port;
 	struct alpc_msg *closed;
+	struct alpc_cp *cp;
 	LIST_HEAD(dispose);
 
 	mutex_lock(&port->lock);
+	/* Its association ends with the fd: nothing is posted for it now. */
+	cp = conn->client.cp;
+	conn->client.cp = NULL;
 	if (conn->state == ALPC_CONN_CONNECTED) {
 		struct alpc_end *dest = alpc_server_end(conn);
 
@@ -624,6 +632,7 @@ static void alpc_client_release(struct alpc_conn *conn)
 	alpc_conn_close(conn, &dispose);
 	alpc_end_purge(&conn->client, &dispose);
 	mutex_unlock(&port->lock);
+	alpc_cp_put(cp);
 	alpc_msg_free_list(&dispose);
 	alpc_conn_put(conn);
 }
@@ -631,16 +640,20 @@ static void alpc_client_release(struct alpc_conn *conn)
 static void alpc_server_release(struct alpc_conn *conn)
 {
 	struct alpc_port *port = conn->port;
+	struct alpc_cp *cp = NULL;
 	LIST_HEAD(dispose);
 
 	mutex_lock(&port->lock);
 	/* Not attached: an accept that failed after making this file. */
 	if (conn->server.attached) {
 		trace_alpc_close(port->id, conn->id, "server");
+		cp = conn->server.cp;
+		conn->server.cp = NULL;
 		alpc_conn_close(conn, &dispose);
 		alpc_end_purge(&conn->server, &dispose);
 	}
 	mutex_unlock(&port->lock);
+	alpc_cp_put(cp);
 	alpc_msg_free_list(&dispose);
 	alpc_conn_put(conn);
 }

@@ -58,7 +58,17 @@ wait $server || fail "the server exited with status $?"
 head -c $((32 << 20)) /dev/urandom >blob
 $T/file_transfer loop blob >ft.log 2>&1 || fail "file_transfer exited with status $?"
 
+# A thread pool on one completion port; a client multiplexing connections.
+echo "demo: pool_server (4 threads, one completion port), event_client (4 async connections, one epoll loop)"
+$T/pool_server -n pool -j 4 -r 4 -t 25 >pool.log 2>&1 &
+pool=$!
+wait_for pool.log listening || fail "pool_server did not start"
+$T/event_client -n pool -k 4 -c 500 -w 8 >event.log 2>&1 || fail "event_client exited with status $?"
+wait $pool || fail "pool_server exited with status $?"
+
 cat server.log c1.log c2.log c3.log refused.log ft.log
+grep 'pool_server: [0-9]* threads,' pool.log
+grep 'event_client: [0-9]* connections,' event.log
 grep -q 'client #[0-9]* "victim" DIED' server.log || fail "the server did not see the victim die"
 grep -q 'refused pid' server.log || fail "the server did not log the refusal"
 grep -q ' 3 closed, 1 died,' server.log || fail "the server's totals are off"
@@ -67,6 +77,6 @@ if [ $ok = 1 ]; then
 	echo "DEMO PASS"
 	exit 0
 fi
-cat victim.log sh.err
+cat victim.log sh.err pool.log event.log
 echo "DEMO FAIL"
 exit 1

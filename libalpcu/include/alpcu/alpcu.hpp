@@ -2,6 +2,8 @@
 // All of libalpcu.
 #pragma once
 
+#include "alpcu/batch.hpp"
+#include "alpcu/completion.hpp"
 #include "alpcu/connection.hpp"
 #include "alpcu/device.hpp"
 #include "alpcu/error.hpp"
