@@ -48,12 +48,12 @@ done
 
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$vmdir/initrd.gz"
 
-cmdline="console=ttyS0 panic=-1 oops=panic loglevel=7 alpc.mode=$mode"
 if kvm_usable 2>/dev/null; then
 	accel=(-accel kvm -cpu host) accel_name=kvm
 else
 	accel=(-accel tcg -cpu max) accel_name=tcg
 fi
+cmdline="console=ttyS0 panic=-1 oops=panic loglevel=7 alpc.mode=$mode alpc.accel=$accel_name"
 qemu=(qemu-system-x86_64 -m "${VM_MEM:-2048}" -smp "${VM_CPUS:-2}" "${accel[@]}"
 	-no-reboot -kernel "$VMLINUZ"
 	-initrd "$vmdir/initrd.gz" -append "$cmdline" -display none
