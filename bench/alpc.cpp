@@ -4,7 +4,7 @@
 // server loops in REPLY_RECV on its connection port, one system call per
 // side per round trip. One-way: the client SENDs datagrams (waiting for
 // queue room without limit), the server RECVs them.
-#include "bench.hpp"
+#include "alpc_base.hpp"
 
 #include <atomic>
 #include <cerrno>
@@ -24,57 +24,21 @@ namespace {
 constexpr std::uint32_t queued_msgs = 1024;
 constexpr std::uint32_t queued_bytes = 4 << 20;
 
-std::uint64_t ptr(const void* p) {
-    return reinterpret_cast<std::uintptr_t>(p);
-}
-
-class AlpcInline : public Transport {
+class AlpcInline : public AlpcBase {
 public:
-    ~AlpcInline() override {
-        for (int fd : {dev_, port_, conn_})
-            if (fd >= 0)
-                close(fd);
-    }
-
     std::size_t max_size() const override { return ALPC_MSG_LIMIT; }
 
     void prepare(Pattern, std::size_t size) override {
-        static unsigned seq;
-        dev_ = open(ALPC_DEVICE_PATH, O_RDWR | O_CLOEXEC);
-        if (dev_ < 0)
-            fail_errno(ALPC_DEVICE_PATH);
-        alpc_create_port cp{};
-        std::snprintf(cp.name, sizeof(cp.name), "alpc-bench-%d-%u", getpid(), seq++);
-        cp.attr.max_msg_len = ALPC_MSG_LIMIT;
-        cp.attr.max_queued_msgs = queued_msgs;
-        cp.attr.max_queued_bytes = queued_bytes;
-        port_ = ioctl_or_fail(dev_, ALPC_IOC_CREATE_PORT, &cp, "CREATE_PORT");
-        std::memcpy(name_, cp.name, sizeof(name_));
+        alpc_port_attr attr{};
+        attr.max_msg_len = ALPC_MSG_LIMIT;
+        attr.max_queued_msgs = queued_msgs;
+        attr.max_queued_bytes = queued_bytes;
+        open_port(attr);
         buf_.resize(size);
     }
 
-    void server_accept() override {
-        alpc_recv r{};
-        r.buf = ptr(buf_.data());
-        r.size = buf_.size();
-        r.timeout_ns = -1;
-        ioctl_or_fail(port_, ALPC_IOC_RECV, &r, "RECV connection request");
-        if (r.info.type != ALPC_MSG_CONNECTION_REQUEST)
-            failf("expected a connection request, got a message of type %u", r.info.type);
-        alpc_accept a{};
-        a.id = r.info.id;
-        a.port_context = 1;
-        ioctl_or_fail(port_, ALPC_IOC_ACCEPT, &a, "ACCEPT");
-    }
-
-    void client_setup() override {
-        close(port_);
-        port_ = -1;
-        alpc_connect c{};
-        std::memcpy(c.name, name_, sizeof(c.name));
-        c.timeout_ns = -1;
-        conn_ = ioctl_or_fail(dev_, ALPC_IOC_CONNECT, &c, "CONNECT");
-    }
+    void server_accept() override { accept_one(); }
+    void client_setup() override { connect_one(); }
 
     const std::byte* call(const std::byte* req, std::size_t len) override {
         alpc_send_wait s{};
@@ -135,20 +99,6 @@ public:
     }
 
 private:
-    static int ioctl_or_fail(int fd, unsigned long req, void* arg, const char* what) {
-        int ret = ioctl(fd, req, arg);
-        if (ret < 0)
-            fail_errno(what);
-        return ret;
-    }
-
-    // A wait ended by a signal is never restarted by the kernel (see the
-    // uapi header); none is expected here, so EINTR fails too.
-    void xioctl(int fd, unsigned long req, void* arg, const char* what) {
-        if (sys_ioctl(fd, req, arg) < 0)
-            fail_errno(what);
-    }
-
     static void check(const alpc_msg_info& info, std::uint32_t type, std::size_t len,
                       const char* what) {
         if (info.type != type)
@@ -157,8 +107,6 @@ private:
             failf("%s: %u bytes, expected %zu", what, info.len, len);
     }
 
-    int dev_ = -1, port_ = -1, conn_ = -1;
-    char name_[ALPC_NAME_MAX] = {};
     std::uint64_t last_id_ = 0;
     std::vector<std::byte> buf_;
 };

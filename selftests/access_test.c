@@ -212,13 +212,13 @@ TEST_F(acc, send_wait_lends_memory_until_the_reply)
 	struct alpc_msg_info info;
 	struct alpc_send_wait sw;
 	struct alpc_msg_attrs a;
-	struct su_call call;
+	struct alpc_call call;
 	unsigned char buf[64];
 	__u64 done;
 
 	su_region_attrs(&a, self->mem, 64, ALPC_REGION_READ | ALPC_REGION_WRITE);
 	su_send_wait_init(&sw, NULL, 0, &a, SU_WAIT_NS);
-	ASSERT_EQ(0, su_call_start(&call, self->l.client, ALPC_IOC_SEND_WAIT, &sw));
+	ASSERT_EQ(0, alpc_call_start(&call, self->l.client, ALPC_IOC_SEND_WAIT, &sw));
 	ASSERT_EQ(0, su_recv(self->l.srv, NULL, 0, SU_WAIT_NS, &info));
 	ASSERT_EQ(64, info.region_len);
 	ASSERT_EQ(0, su_access(self->l.srv, info.id, ALPC_ACCESS_READ, 0, 64, buf, &done));
@@ -226,7 +226,7 @@ TEST_F(acc, send_wait_lends_memory_until_the_reply)
 	memset(buf, 0x42, sizeof(buf));
 	ASSERT_EQ(0, su_access(self->l.srv, info.id, ALPC_ACCESS_WRITE, 32, 32, buf, &done));
 	ASSERT_EQ(0, su_send(self->l.srv, ALPC_MSG_REPLY, info.id, NULL, 0, NULL, NULL));
-	ASSERT_EQ(0, su_call_join(&call));
+	ASSERT_EQ(0, alpc_call_join(&call));
 	ASSERT_EQ(info.id, sw.reply.ref_id);
 	ASSERT_EQ(0, memcmp(self->model, self->mem, 32));
 	ASSERT_TRUE(su_all(self->mem + 32, 32, 0x42));
@@ -449,14 +449,14 @@ TEST_F(acc, access_after_send_wait_timeout_is_enoent)
 	struct alpc_msg_info info;
 	struct alpc_send_wait sw;
 	struct alpc_msg_attrs a;
-	struct su_call call;
+	struct alpc_call call;
 	unsigned char buf[64];
 
 	su_region_attrs(&a, self->mem, 64, ALPC_REGION_READ | ALPC_REGION_WRITE);
 	su_send_wait_init(&sw, NULL, 0, &a, 500 * SU_MS);
-	ASSERT_EQ(0, su_call_start(&call, self->l.client, ALPC_IOC_SEND_WAIT, &sw));
+	ASSERT_EQ(0, alpc_call_start(&call, self->l.client, ALPC_IOC_SEND_WAIT, &sw));
 	ASSERT_EQ(0, su_recv(self->l.srv, NULL, 0, SU_WAIT_NS, &info));
-	ASSERT_EQ(-1, su_call_join(&call));
+	ASSERT_EQ(-1, alpc_call_join(&call));
 	ASSERT_EQ(ETIMEDOUT, errno);
 	memset(buf, 0xee, sizeof(buf));
 	ASSERT_EQ(-1, su_access(self->l.srv, info.id, ALPC_ACCESS_READ, 0, 64, buf, NULL));
@@ -668,7 +668,7 @@ TEST_F_TIMEOUT(acc, no_write_lands_after_cancel_returns, 120)
 	struct alpc_msg_attrs a;
 	unsigned char *mem, *snap;
 	struct alpc_cancel c;
-	struct su_call call;
+	struct alpc_call call;
 	struct writer w;
 
 	mem = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -686,7 +686,7 @@ TEST_F_TIMEOUT(acc, no_write_lands_after_cancel_returns, 120)
 
 	su_region_attrs(&a, mem, len, ALPC_REGION_WRITE);
 	su_send_wait_init(&sw, NULL, 0, &a, -1);
-	ASSERT_EQ(0, su_call_start(&call, self->l.client, ALPC_IOC_SEND_WAIT, &sw));
+	ASSERT_EQ(0, alpc_call_start(&call, self->l.client, ALPC_IOC_SEND_WAIT, &sw));
 	ASSERT_EQ(0, su_recv(self->l.srv, NULL, 0, SU_WAIT_NS, &info));
 	w.fd = self->l.srv;
 	w.id = info.id;
@@ -700,7 +700,7 @@ TEST_F_TIMEOUT(acc, no_write_lands_after_cancel_returns, 120)
 	c.id = info.id;
 	ASSERT_EQ(0, ioctl(self->l.client, ALPC_IOC_CANCEL, &c));
 	memcpy(snap, mem, len);
-	ASSERT_EQ(-1, su_call_join(&call));
+	ASSERT_EQ(-1, alpc_call_join(&call));
 	ASSERT_EQ(ECANCELED, errno);
 	pthread_join(w.thread, NULL);
 	ASSERT_EQ(ENOENT, w.err);

@@ -139,7 +139,7 @@ TEST_F_TIMEOUT(xfer, send_wait_reply_view_arrives_intact, 180)
 	struct alpc_msg_attrs a;
 	struct su_sect c, s;
 	unsigned int i, j, seed = 0;
-	struct su_call call;
+	struct alpc_call call;
 	const char *err;
 
 	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
@@ -151,7 +151,8 @@ TEST_F_TIMEOUT(xfer, send_wait_reply_view_arrives_intact, 180)
 			ASSERT_EQ(0, su_sect_new(&s, self->owner, off + len, seed + 1));
 			su_view_attrs(&a, c.fd, off, len, variant->view_flags);
 			su_send_wait_init(&sw, NULL, 0, &a, SU_WAIT_NS);
-			ASSERT_EQ(0, su_call_start(&call, self->l.client, ALPC_IOC_SEND_WAIT, &sw));
+			ASSERT_EQ(0, alpc_call_start(&call, self->l.client,
+						     ALPC_IOC_SEND_WAIT, &sw));
 
 			ASSERT_EQ(0, su_recv(self->l.srv, NULL, 0, SU_WAIT_NS, &info));
 			ASSERT_EQ(ALPC_MSG_REQUEST, info.type);
@@ -163,7 +164,7 @@ TEST_F_TIMEOUT(xfer, send_wait_reply_view_arrives_intact, 180)
 			ASSERT_EQ(0, su_send_view(self->l.srv, ALPC_MSG_REPLY, info.id, s.fd, off,
 						  len, variant->view_flags, NULL));
 
-			ASSERT_EQ(0, su_call_join(&call));
+			ASSERT_EQ(0, alpc_call_join(&call));
 			ASSERT_EQ(info.id, sw.id);
 			ASSERT_EQ(ALPC_MSG_REPLY, sw.reply.type);
 			ASSERT_EQ(info.id, sw.reply.ref_id);
@@ -240,7 +241,7 @@ TEST_F_TIMEOUT(xfer, view_of_64_mib_arrives_intact, 300)
 	struct alpc_msg_info info;
 	struct alpc_send_wait sw;
 	struct su_link big;
-	struct su_call call;
+	struct alpc_call call;
 	struct su_sect s;
 	__u64 id;
 
@@ -256,11 +257,11 @@ TEST_F_TIMEOUT(xfer, view_of_64_mib_arrives_intact, 300)
 	ASSERT_EQ(0, su_link_open(&big, self->dev, &attr, variant->comm_port));
 	ASSERT_EQ(0, su_sect_new(&s, variant->comm_port ? big.comm : big.client, off + len, 2));
 	su_send_wait_init(&sw, NULL, 0, NULL, SU_WAIT_NS);
-	ASSERT_EQ(0, su_call_start(&call, big.client, ALPC_IOC_SEND_WAIT, &sw));
+	ASSERT_EQ(0, alpc_call_start(&call, big.client, ALPC_IOC_SEND_WAIT, &sw));
 	ASSERT_EQ(0, su_recv(big.srv, NULL, 0, SU_WAIT_NS, &info));
 	ASSERT_EQ(0, su_send_view(big.srv, ALPC_MSG_REPLY, info.id, s.fd, off, len,
 				  variant->view_flags, NULL));
-	ASSERT_EQ(0, su_call_join(&call));
+	ASSERT_EQ(0, alpc_call_join(&call));
 	ASSERT_EQ(NULL, check_view(&sw.reply, sw.reply.id, variant->view_flags, len, 2, off));
 	ASSERT_EQ(0, su_view_unmap(&sw.reply));
 	su_sect_free(&s);
@@ -1268,7 +1269,7 @@ TEST_F(sec, send_wait_bad_reply_buffer_leaves_no_view_mapped)
 	struct alpc_msg_info info;
 	struct alpc_send_wait sw;
 	struct alpc_msg_attrs a;
-	struct su_call call;
+	struct alpc_call call;
 	struct su_sect s;
 	void *ro;
 
@@ -1276,11 +1277,11 @@ TEST_F(sec, send_wait_bad_reply_buffer_leaves_no_view_mapped)
 	ASSERT_NE(MAP_FAILED, ro);
 	ASSERT_EQ(0, su_sect_new(&s, self->owner, 4096, 1));
 	su_send_wait_init(&sw, ro, 16, NULL, SU_WAIT_NS);
-	ASSERT_EQ(0, su_call_start(&call, self->l.client, ALPC_IOC_SEND_WAIT, &sw));
+	ASSERT_EQ(0, alpc_call_start(&call, self->l.client, ALPC_IOC_SEND_WAIT, &sw));
 	ASSERT_EQ(0, su_recv(self->l.srv, NULL, 0, SU_WAIT_NS, &info));
 	su_view_attrs(&a, s.fd, 0, 4096, 0);
 	ASSERT_EQ(0, su_send(self->l.srv, ALPC_MSG_REPLY, info.id, "payload", 8, &a, NULL));
-	ASSERT_EQ(-1, su_call_join(&call));
+	ASSERT_EQ(-1, alpc_call_join(&call));
 	ASSERT_EQ(EFAULT, errno);
 	ASSERT_EQ(1, su_section_maps());
 	su_sect_free(&s);
@@ -1549,7 +1550,7 @@ TEST_F(sec, server_close_with_views_queued)
 	struct alpc_msg_info info;
 	struct alpc_send_wait sw;
 	struct alpc_msg_attrs a;
-	struct su_call call;
+	struct alpc_call call;
 	struct su_sect s;
 	int i;
 
@@ -1561,7 +1562,7 @@ TEST_F(sec, server_close_with_views_queued)
 	ASSERT_EQ(0, su_send_view(self->l.client, ALPC_MSG_REQUEST, 0, s.fd, 0, s.len, 0, NULL));
 	su_view_attrs(&a, s.fd, 1, s.len - 1, 0);
 	su_send_wait_init(&sw, NULL, 0, &a, SU_WAIT_NS);
-	ASSERT_EQ(0, su_call_start(&call, self->l.client, ALPC_IOC_SEND_WAIT, &sw));
+	ASSERT_EQ(0, alpc_call_start(&call, self->l.client, ALPC_IOC_SEND_WAIT, &sw));
 	su_sleep_ms(100);
 
 	if (self->l.comm >= 0)
@@ -1569,7 +1570,7 @@ TEST_F(sec, server_close_with_views_queued)
 	close(self->l.port);
 	self->l.comm = -EBADF;
 	self->l.port = -EBADF;
-	ASSERT_EQ(-1, su_call_join(&call));
+	ASSERT_EQ(-1, alpc_call_join(&call));
 	ASSERT_EQ(ECONNRESET, errno);
 	ASSERT_EQ(-1, su_recv(self->l.client, NULL, 0, 0, &info));
 	ASSERT_EQ(ECONNRESET, errno);

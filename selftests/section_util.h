@@ -100,56 +100,6 @@ static inline bool su_all(const void *buf, size_t len, unsigned char c)
 	return true;
 }
 
-/* One ioctl in a thread of its own, for the calls that wait. */
-struct su_call {
-	pthread_t thread;
-	int fd;
-	unsigned long req;
-	void *arg;
-	int ret;
-	int err;
-	atomic_int started;
-	atomic_int done;
-};
-
-static inline void *su_call_fn(void *p)
-{
-	struct su_call *c = p;
-
-	atomic_store(&c->started, 1);
-	c->ret = ioctl(c->fd, c->req, c->arg);
-	c->err = errno;
-	atomic_store(&c->done, 1);
-	return NULL;
-}
-
-/* Starts ioctl(@fd, @req, @arg) in a new thread; 0 or -1. */
-static inline int su_call_start(struct su_call *c, int fd, unsigned long req, void *arg)
-{
-	int err;
-
-	memset(c, 0, sizeof(*c));
-	c->fd = fd;
-	c->req = req;
-	c->arg = arg;
-	err = pthread_create(&c->thread, NULL, su_call_fn, c);
-	if (err) {
-		errno = err;
-		return -1;
-	}
-	while (!atomic_load(&c->started))
-		sched_yield();
-	return 0;
-}
-
-/* Waits for the call: its result, with errno as the call left it. */
-static inline int su_call_join(struct su_call *c)
-{
-	pthread_join(c->thread, NULL);
-	errno = c->err;
-	return c->ret;
-}
-
 static inline int su_create_port(int dev, const char *name, const struct alpc_port_attr *attr)
 {
 	struct alpc_create_port cp;
@@ -187,13 +137,13 @@ static inline int su_connect_accept(int dev, int port, const char *name, int *co
 	struct alpc_msg_info info;
 	struct alpc_connect con;
 	struct alpc_accept acc;
-	struct su_call call;
+	struct alpc_call call;
 	int ret, fd, err = 0;
 
 	memset(&con, 0, sizeof(con));
 	snprintf(con.name, sizeof(con.name), "%s", name);
 	con.timeout_ns = SU_WAIT_NS;
-	if (su_call_start(&call, dev, ALPC_IOC_CONNECT, &con))
+	if (alpc_call_start(&call, dev, ALPC_IOC_CONNECT, &con))
 		return -1;
 	ret = su_recv(port, NULL, 0, SU_WAIT_NS, &info);
 	if (ret == 0 && info.type != ALPC_MSG_CONNECTION_REQUEST) {
@@ -210,7 +160,7 @@ static inline int su_connect_accept(int dev, int port, const char *name, int *co
 		err = errno;
 	else if (comm)
 		*comm = ret;
-	fd = su_call_join(&call);
+	fd = alpc_call_join(&call);
 	if (err) {
 		if (fd >= 0)
 			close(fd);
