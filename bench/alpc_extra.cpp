@@ -39,7 +39,7 @@ public:
             close(sec_);
     }
 
-    std::size_t max_size() const override { return 16u << 20; }
+    std::size_t max_size() const override { return 64u << 20; }
 
     void prepare(Pattern pattern, std::size_t size) override {
         long page = sysconf(_SC_PAGESIZE);
