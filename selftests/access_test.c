@@ -756,9 +756,9 @@ TEST_F(acc, access_after_sender_exit_is_esrch)
 	__u64 done;
 	pid_t pid;
 
-	pid = su_fork(lender_main, &c);
+	pid = alpc_fork(lender_main, &c);
 	ASSERT_LT(0, pid);
-	ASSERT_EQ(0, su_wait_child(pid));
+	ASSERT_EQ(0, alpc_wait_child(pid));
 	ASSERT_EQ(0, su_recv(self->l.srv, NULL, 0, SU_WAIT_NS, &info));
 	ASSERT_EQ(ALPC_MSG_REQUEST, info.type);
 	ASSERT_EQ(pid, info.pid);
@@ -779,7 +779,7 @@ static int spawn_lender(struct su_link *l, const int sync[2], pid_t *child, size
 {
 	struct lender_args c = { l->client, sync[1], len, true };
 
-	*child = su_fork(lender_main, &c);
+	*child = alpc_fork(lender_main, &c);
 	if (*child < 0)
 		return -1;
 	close(l->client);

@@ -408,12 +408,12 @@ TEST_F(sec, write_to_readonly_view_is_sigsegv)
 	ASSERT_EQ(0, su_sect_new(&s, self->l.client, 2 * page, 1));
 	ASSERT_EQ(0, view_across(&self->l, &s, page - 1, 2, ALPC_VIEW_READONLY, &info));
 
-	pid = su_fork(write_byte, su_view(&info));
+	pid = alpc_fork(write_byte, su_view(&info));
 	ASSERT_LT(0, pid);
-	ASSERT_EQ(128 + SIGSEGV, su_wait_child(pid));
-	pid = su_fork(write_byte, su_view(&info) + 1);
+	ASSERT_EQ(128 + SIGSEGV, alpc_wait_child(pid));
+	pid = alpc_fork(write_byte, su_view(&info) + 1);
 	ASSERT_LT(0, pid);
-	ASSERT_EQ(128 + SIGSEGV, su_wait_child(pid));
+	ASSERT_EQ(128 + SIGSEGV, alpc_wait_child(pid));
 	ASSERT_EQ(-1, su_check(s.map, 2 * page, 1, 0));
 	ASSERT_EQ(0, su_view_unmap(&info));
 	su_sect_free(&s);
@@ -1155,9 +1155,9 @@ TEST_F(sec, forked_child_shares_section_mapping)
 	pid_t pid;
 
 	ASSERT_EQ(0, su_sect_new(&s, self->l.client, 2 * 4096, 1));
-	pid = su_fork(child_check_and_write, s.map);
+	pid = alpc_fork(child_check_and_write, s.map);
 	ASSERT_LT(0, pid);
-	ASSERT_EQ(0, su_wait_child(pid));
+	ASSERT_EQ(0, alpc_wait_child(pid));
 	ASSERT_EQ(-1, su_check(s.map, 4096, 1, 0));
 	ASSERT_EQ(-1, su_check(s.map + 4096, 4096, 2, 4096));
 	su_sect_free(&s);
@@ -1180,9 +1180,9 @@ TEST_F(sec, received_view_is_inherited_by_fork)
 	ASSERT_EQ(0, su_sect_new(&s, self->l.client, 8 * 4096, 1));
 	ASSERT_EQ(0, view_across(&self->l, &s, 1, 8 * 4096 - 1, ALPC_VIEW_READONLY, &info));
 	su_sect_free(&s);
-	pid = su_fork(child_check_view, &info);
+	pid = alpc_fork(child_check_view, &info);
 	ASSERT_LT(0, pid);
-	ASSERT_EQ(0, su_wait_child(pid));
+	ASSERT_EQ(0, alpc_wait_child(pid));
 	ASSERT_EQ(-1, su_check(su_view(&info), info.view_len, 1, 1));
 	ASSERT_EQ(0, su_view_unmap(&info));
 }
@@ -1339,7 +1339,7 @@ static int spawn_sender(struct su_link *l, const int sync[2], pid_t *child,
 {
 	struct sender_args a = { l->client, sync[1], stage, len };
 
-	*child = su_fork(sender_main, &a);
+	*child = alpc_fork(sender_main, &a);
 	if (*child < 0)
 		return -1;
 	close(l->client);
@@ -1479,7 +1479,7 @@ TEST_F(sec, receiver_killed_holding_view)
 
 	snprintf(name, sizeof(name), "ksft-sec-srv-%d", getpid());
 	a.name = name;
-	self->child = su_fork(server_main, &a);
+	self->child = alpc_fork(server_main, &a);
 	ASSERT_LT(0, self->child);
 	ASSERT_EQ(0, su_wait_byte(self->sync[0]));
 	memset(&con, 0, sizeof(con));
@@ -1523,7 +1523,7 @@ TEST_F(sec, client_killed_with_reply_view_queued)
 
 	/* Made before the fork: without a comm port, on the client's end. */
 	ASSERT_EQ(0, su_sect_new(&s, self->owner, 2 * SU_MIB, 4));
-	self->child = su_fork(request_and_wait, &c);
+	self->child = alpc_fork(request_and_wait, &c);
 	ASSERT_LT(0, self->child);
 	close(self->l.client);
 	self->l.client = -EBADF;

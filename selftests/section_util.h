@@ -397,33 +397,6 @@ static inline int su_access(int fd, __u64 id, __u32 op, __u64 offset, __u64 len,
 	return ret;
 }
 
-/* Forks a child that runs @fn(@arg) and exits with its return value. */
-static inline pid_t su_fork(int (*fn)(void *), void *arg)
-{
-	pid_t pid;
-
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
-	if (pid == 0)
-		_exit(fn(arg));
-	return pid;
-}
-
-/* Reaps @pid: its exit status, 128 + the signal that killed it, or -1. */
-static inline int su_wait_child(pid_t pid)
-{
-	int status;
-
-	if (waitpid(pid, &status, 0) != pid)
-		return -1;
-	if (WIFEXITED(status))
-		return WEXITSTATUS(status);
-	if (WIFSIGNALED(status))
-		return 128 + WTERMSIG(status);
-	return -1;
-}
-
 /* Kills and reaps *@pid if set; returns how it ended. */
 static inline int su_kill_child(pid_t *pid)
 {
@@ -432,7 +405,7 @@ static inline int su_kill_child(pid_t *pid)
 	if (*pid <= 0)
 		return -1;
 	kill(*pid, SIGKILL);
-	ret = su_wait_child(*pid);
+	ret = alpc_wait_child(*pid);
 	*pid = 0;
 	return ret;
 }
