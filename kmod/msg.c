@@ -219,7 +219,7 @@ void alpc_req_end(struct alpc_msg *req, int status, struct alpc_msg *reply,
 	struct alpc_conn *conn = req->conn;
 	struct alpc_waiter *w = req->waiter;
 
-	xa_erase(&conn->port->requests, req->id);
+	rhashtable_remove_fast(&conn->port->requests, &req->hnode, alpc_req_params);
 	list_del_init(&req->req_node);
 	if (req->region) {
 		/* The receiver's access ends here; the sender drains it (below). */
@@ -424,8 +424,8 @@ static int alpc_queue_msg(struct alpc_end *end, struct alpc_msg *msg,
 
 	msg->id = alpc_new_id();
 	if (msg->type == ALPC_MSG_REQUEST) {
-		ret = xa_insert(&conn->port->requests, msg->id, msg,
-				GFP_KERNEL_ACCOUNT);
+		ret = rhashtable_insert_fast(&conn->port->requests, &msg->hnode,
+					     alpc_req_params);
 		if (ret)
 			return ret;
 		msg->state = ALPC_REQ_QUEUED;
@@ -447,7 +447,7 @@ static int alpc_queue_msg(struct alpc_end *end, struct alpc_msg *msg,
 static int alpc_reply(struct alpc_end *end, u64 ref_id, struct alpc_msg *reply,
 		      struct list_head *dispose)
 {
-	struct alpc_msg *req = xa_load(&end->port->requests, ref_id);
+	struct alpc_msg *req = alpc_req_lookup(end->port, ref_id);
 
 	if (!req || req->id != ref_id || req->type != ALPC_MSG_REQUEST)
 		return -ENOENT;
@@ -901,7 +901,7 @@ static int alpc_ioctl_cancel(struct alpc_end *end, struct alpc_cancel __user *uc
 		return -EINVAL;
 
 	mutex_lock(&port->lock);
-	req = xa_load(&port->requests, c.id);
+	req = alpc_req_lookup(port, c.id);
 	if (!req || req->id != c.id || req->send_end != end) {
 		ret = -ENOENT;
 	} else {
@@ -966,7 +966,7 @@ static int alpc_access_mm(struct mm_struct *mm, unsigned long addr, void *kbuf,
 static int alpc_access_begin(struct alpc_end *end, const struct alpc_access *a,
 			     struct alpc_msg **reqp)
 {
-	struct alpc_msg *req = xa_load(&end->port->requests, a->id);
+	struct alpc_msg *req = alpc_req_lookup(end->port, a->id);
 	u32 right = a->op == ALPC_ACCESS_READ ? ALPC_REGION_READ : ALPC_REGION_WRITE;
 	u64 last;
 

@@ -5,6 +5,7 @@
 #include <linux/cred.h>
 #include <linux/list.h>
 #include <linux/pid.h>
+#include <linux/rhashtable.h>
 #include <linux/types.h>
 
 #include "port.h"
@@ -47,6 +48,7 @@ enum alpc_req_state {
 struct alpc_msg {
 	struct list_head node;		/* in an end's queue, or a dispose list */
 	struct list_head req_node;	/* in conn->reqs while unanswered */
+	struct rhash_head hnode;	/* in port->requests while unanswered */
 	struct alpc_conn *conn;		/* holds a reference */
 	u64 id;
 	u64 ref_id;
@@ -72,6 +74,24 @@ struct alpc_msg {
 	struct alpc_region *region;	/* requests: direct access granted */
 	u8 data[];
 };
+
+/*
+ * The request table: an rhashtable rather than an xarray, because ids
+ * only grow, so an xarray allocated a node for nearly every request and
+ * freed it through RCU, waking the RCU kthread on the round-trip path.
+ * The hash node lives in the message: nothing is allocated per request.
+ */
+static const struct rhashtable_params alpc_req_params = {
+	.key_len		= sizeof(u64),
+	.key_offset		= offsetof(struct alpc_msg, id),
+	.head_offset		= offsetof(struct alpc_msg, hnode),
+	.automatic_shrinking	= true,
+};
+
+static inline struct alpc_msg *alpc_req_lookup(struct alpc_port *port, u64 id)
+{
+	return rhashtable_lookup_fast(&port->requests, &id, alpc_req_params);
+}
 
 u64 alpc_new_id(void);
 long alpc_timeout(s64 timeout_ns);

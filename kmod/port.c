@@ -132,8 +132,8 @@ static void alpc_port_free(struct kref *ref)
 {
 	struct alpc_port *port = container_of(ref, struct alpc_port, ref);
 
-	WARN_ON(!xa_empty(&port->requests) || !list_empty(&port->conns));
-	xa_destroy(&port->requests);
+	WARN_ON(atomic_read(&port->requests.nelems) || !list_empty(&port->conns));
+	rhashtable_destroy(&port->requests);
 	alpc_cp_put(port->end.cp);
 	alpc_put_ipc_ns(port->ipc_ns);
 	mutex_destroy(&port->lock);
@@ -250,11 +250,15 @@ int alpc_port_create(struct alpc_create_port __user *uarg)
 	port = kzalloc(sizeof(*port), GFP_KERNEL_ACCOUNT);
 	if (!port)
 		return -ENOMEM;
+	ret = rhashtable_init(&port->requests, &alpc_req_params);
+	if (ret) {
+		kfree(port);
+		return ret;
+	}
 	port->id = alpc_new_id();
 	kref_init(&port->ref);
 	mutex_init(&port->lock);
 	alpc_end_init(&port->end, ALPC_END_PORT, port, NULL);
-	xa_init(&port->requests);
 	INIT_LIST_HEAD(&port->conns);
 	INIT_HLIST_NODE(&port->name_node);
 	port->attr = c.attr;
@@ -301,7 +305,7 @@ static int alpc_queue_connect(struct alpc_conn *conn, struct alpc_msg *req,
 	if (port->nconns >= port->attr.max_connections)
 		return -EAGAIN;
 	req->id = alpc_new_id();
-	ret = xa_insert(&port->requests, req->id, req, GFP_KERNEL_ACCOUNT);
+	ret = rhashtable_insert_fast(&port->requests, &req->hnode, alpc_req_params);
 	if (ret)
 		return ret;
 	req->state = ALPC_REQ_QUEUED;
@@ -475,7 +479,7 @@ err_conn:
 /* The connection request @id, received on @port and not yet answered. */
 static struct alpc_msg *alpc_conn_request(struct alpc_port *port, u64 id)
 {
-	struct alpc_msg *req = xa_load(&port->requests, id);
+	struct alpc_msg *req = alpc_req_lookup(port, id);
 
 	if (!req || req->type != ALPC_MSG_CONNECTION_REQUEST ||
 	    req->state != ALPC_REQ_DELIVERED || req->recv_end != &port->end)

@@ -7,9 +7,9 @@
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/rhashtable-types.h>
 #include <linux/types.h>
 #include <linux/wait.h>
-#include <linux/xarray.h>
 #include <uapi/linux/alpc.h>
 
 struct alpc_cp;
@@ -49,7 +49,7 @@ struct alpc_port {
 	struct mutex lock;		/* everything below, and all connections' */
 	bool dead;			/* the connection port's fd is closed */
 	struct alpc_end end;
-	struct xarray requests;		/* id -> unanswered request */
+	struct rhashtable requests;	/* id -> unanswered request */
 	struct list_head conns;		/* alpc_conn.node, not CLOSED */
 	unsigned int nconns;
 	struct alpc_port_attr attr;
