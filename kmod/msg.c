@@ -449,7 +449,7 @@ static int alpc_reply(struct alpc_end *end, u64 ref_id, struct alpc_msg *reply,
 {
 	struct alpc_msg *req = alpc_req_lookup(end->port, ref_id);
 
-	if (!req || req->id != ref_id || req->type != ALPC_MSG_REQUEST)
+	if (!req || req->type != ALPC_MSG_REQUEST)
 		return -ENOENT;
 	if (req->send_end == end)
 		return -EPERM;
@@ -902,7 +902,7 @@ static int alpc_ioctl_cancel(struct alpc_end *end, struct alpc_cancel __user *uc
 
 	mutex_lock(&port->lock);
 	req = alpc_req_lookup(port, c.id);
-	if (!req || req->id != c.id || req->send_end != end) {
+	if (!req || req->send_end != end) {
 		ret = -ENOENT;
 	} else {
 		lent = alpc_region_get(req->region);
@@ -970,7 +970,7 @@ static int alpc_access_begin(struct alpc_end *end, const struct alpc_access *a,
 	u32 right = a->op == ALPC_ACCESS_READ ? ALPC_REGION_READ : ALPC_REGION_WRITE;
 	u64 last;
 
-	if (!req || req->id != a->id || req->type != ALPC_MSG_REQUEST ||
+	if (!req || req->type != ALPC_MSG_REQUEST ||
 	    req->recv_end != end || req->state != ALPC_REQ_DELIVERED)
 		return -ENOENT;
 	if (!req->region || !(req->region->flags & right))
