@@ -8,6 +8,7 @@
 
 #include <linux/eventfd.h>
 #include <linux/ipc_namespace.h>
+#include <linux/magic.h>
 #include <linux/mm.h>
 #include <linux/proc_ns.h>
 #include <linux/version.h>
@@ -51,6 +52,13 @@ static inline void alpc_eventfd_signal(struct eventfd_ctx *ctx)
 #define alpc_assign_str(dst, src)	__assign_str(dst, src)
 #else
 #define alpc_assign_str(dst, src)	__assign_str(dst)
+#endif
+
+/* pidfs (6.9) gave pidfds a file system of their own; uapi magic.h since. */
+#ifdef PID_FS_MAGIC
+#define ALPC_PID_FS_MAGIC	PID_FS_MAGIC
+#else
+#define ALPC_PID_FS_MAGIC	0x50494446
 #endif
 
 #endif /* _ALPC_COMPAT_H */

@@ -12,6 +12,8 @@
 #include <linux/wait.h>
 #include <uapi/linux/alpc.h>
 
+#include "security.h"
+
 struct alpc_cp;
 struct alpc_msg;
 struct ipc_namespace;
@@ -53,7 +55,11 @@ struct alpc_port {
 	struct list_head conns;		/* alpc_conn.node, not CLOSED */
 	unsigned int nconns;
 	struct alpc_port_attr attr;
+	struct alpc_sd sd;		/* who may connect */
+	u64 msgs[2];			/* sent, by enum alpc_dir */
+	u64 bytes[2];
 	struct ipc_namespace *ipc_ns;
+	struct user_namespace *user_ns;	/* the creator's: CAP_SYS_ADMIN there */
 	struct hlist_node name_node;	/* under alpc_names_lock */
 	char name[ALPC_NAME_MAX];
 };
@@ -79,6 +85,15 @@ struct alpc_conn {
 	u32 queued_bytes[2];
 	struct alpc_msg *closed_msg;	/* PORT_CLOSED, allocated at connect */
 	atomic64_t section_bytes;	/* all its sections; see section.c */
+	atomic_t nsections;
+	/*
+	 * By enum alpc_dir, for the sender of that direction: its
+	 * credentials at connect (client) or accept (server), and its
+	 * pidfd, if it gave one. Set before the connection is visible to
+	 * the sender, then constant.
+	 */
+	const struct cred *cred[2];
+	struct file *pidfd[2];
 };
 
 static inline struct alpc_end *alpc_server_end(struct alpc_conn *conn)
@@ -92,8 +107,20 @@ static inline enum alpc_dir alpc_end_dir(const struct alpc_end *end)
 }
 
 void alpc_conn_put(struct alpc_conn *conn);
+void alpc_port_put(struct alpc_port *port);
+
+/*
+ * Introspection (netlink.c): the live connection ports, in id order.
+ * alpc_port_next() returns the first with an id at least *@id, with a
+ * reference, and sets *@id to its id; NULL when there is none.
+ * alpc_generation changes whenever a port or connection comes or goes.
+ */
+struct alpc_port *alpc_port_next(u64 *id);
+extern atomic_t alpc_generation;
 
 int alpc_port_create(struct alpc_create_port __user *uarg);
 int alpc_port_connect(struct alpc_connect __user *uarg);
+int alpc_port_security(struct alpc_end *end, unsigned int cmd,
+		       struct alpc_port_security __user *uarg);
 
 #endif /* _ALPC_PORT_H */

@@ -27,7 +27,7 @@
 #define ALPC_DEVICE_PATH	"/dev/alpc"
 
 /* Incremented on every change of this header that user space can see. */
-#define ALPC_API_VERSION	2
+#define ALPC_API_VERSION	3
 
 #define ALPC_IOC_MAGIC		0xA7
 
@@ -57,8 +57,14 @@ struct alpc_features {
 #define ALPC_FEAT_BATCH		(1ULL << 2)
 /* Completion ports, their ring, asynchronous connect (version 2). */
 #define ALPC_FEAT_COMPLETION	(1ULL << 3)
+/*
+ * Port security descriptors, secure connect, credential-change flags,
+ * supplementary groups, pidfds, fd passing, max_fds and max_sections
+ * (version 3).
+ */
+#define ALPC_FEAT_SECURITY	(1ULL << 4)
 #define ALPC_FEAT_ALL		(ALPC_FEAT_PORTS | ALPC_FEAT_SECTIONS | ALPC_FEAT_BATCH | \
-				 ALPC_FEAT_COMPLETION)
+				 ALPC_FEAT_COMPLETION | ALPC_FEAT_SECURITY)
 
 #define ALPC_IOC_GET_FEATURES	_IOWR(ALPC_IOC_MAGIC, 0x00, struct alpc_features)
 
@@ -120,7 +126,12 @@ enum alpc_msg_type {
  *                    same; 0 means 64 KiB; at least @max_msg_len, at
  *                    most 64 MiB
  * @max_connections:  connected and connecting clients; 0 means 1024, at
- *                    most 65536
+ *                    most 65536 (more fail with EAGAIN)
+ * @max_fds:          with ALPC_PORT_ALLOW_FDS, the fds one message may
+ *                    carry: 0 means 16, at most ALPC_FDS_MAX; without the
+ *                    flag, must be 0
+ * @max_sections:     per connection, sections alive at once (more fail
+ *                    with ENOBUFS); 0 means 64, at most 4096
  * @reserved:         must be 0
  * @max_section_size: the largest section a connection may create; 0
  *                    means 64 MiB, at most 1 GiB
@@ -139,13 +150,19 @@ struct alpc_port_attr {
 	__u32 max_queued_msgs;
 	__u32 max_queued_bytes;
 	__u32 max_connections;
-	__u32 reserved[3];
+	__u32 max_fds;
+	__u32 max_sections;
+	__u32 reserved;
 	__u64 max_section_size;
 	__u64 max_section_bytes;
 };
 
 /* Requests on this port may let their receiver reach into the sender's memory. */
 #define ALPC_PORT_DIRECT_ACCESS	(1U << 0)
+/* Messages on this port may carry fds (struct alpc_msg_attrs, ALPC_ATTR_FDS). */
+#define ALPC_PORT_ALLOW_FDS	(1U << 1)
+
+#define ALPC_FDS_MAX		253	/* as SCM_MAX_FD */
 
 /* Flags of ALPC_IOC_CREATE_PORT, ALPC_IOC_CONNECT and ALPC_IOC_ACCEPT for the new fd. */
 #define ALPC_FD_INHERIT		(1U << 31)	/* no O_CLOEXEC */
@@ -157,20 +174,100 @@ struct alpc_port_attr {
  *
  * In:  @name, NUL-terminated, 1 to ALPC_NAME_MAX - 1 bytes;
  *      @attr, see struct alpc_port_attr (0 fields take defaults);
- *      @flags, 0 or ALPC_FD_INHERIT; @reserved, 0.
+ *      @flags, 0 or ALPC_FD_INHERIT; @mode, the connect permission (see
+ *      struct alpc_security), 0 meaning 0600; @reserved, 0.
  * Out: @attr holds the limits in force (defaults filled in).
  *
- * The name is freed when the connection port's last fd is closed.
+ * The port's security descriptor starts as: owner the caller's effective
+ * uid and gid, @mode, no entries. The name is freed when the connection
+ * port's last fd is closed.
  *
  * Errors: EEXIST (the name is taken in this IPC namespace), EINVAL (empty
- * or unterminated name, limits out of range, unknown flags, reserved
- * fields), EMFILE, ENFILE, ENOMEM, EFAULT.
+ * or unterminated name, limits out of range, bits of @mode outside 0777,
+ * unknown flags, reserved fields), EMFILE, ENFILE, ENOMEM, EFAULT.
  */
 struct alpc_create_port {
 	char name[ALPC_NAME_MAX];
 	struct alpc_port_attr attr;
 	__u32 flags;
-	__u32 reserved[3];
+	__u32 mode;
+	__u32 reserved[2];
+};
+
+/*
+ * Security descriptors
+ * ====================
+ *
+ * struct alpc_ace - one entry of a port's access list
+ * @type: ALPC_ACE_ALLOW_UID, ALPC_ACE_DENY_UID, ALPC_ACE_ALLOW_GID or
+ *        ALPC_ACE_DENY_GID
+ * @id:   the uid or gid, in the caller's user namespace
+ *
+ * struct alpc_security - who may connect to a connection port
+ * @uid, @gid: the owner, in the caller's user namespace (GET: the
+ *        overflow ids if unmapped there)
+ * @mode: permission bits as a file's (0 to 0777); a client may connect
+ *        if the class it falls in has write permission (S_IWUSR, S_IWGRP,
+ *        S_IWOTH), as connecting to a UNIX socket needs write permission.
+ *        The read and execute bits are kept and grant nothing.
+ * @count: entries in @acl, 0 to ALPC_ACL_MAX
+ * @acl:  checked in order before @mode: the first entry that names the
+ *        client (its effective uid; its effective gid or a supplementary
+ *        group) decides; if none does, @mode decides
+ * @reserved: 0
+ *
+ * The check runs at connect, against the connecting thread's credentials:
+ * a refused client gets EACCES and the server sees nothing. No capability
+ * bypasses it. Entries past @count must be 0.
+ */
+struct alpc_ace {
+	__u32 type;
+	__u32 id;
+};
+
+#define ALPC_ACE_ALLOW_UID	1
+#define ALPC_ACE_DENY_UID	2
+#define ALPC_ACE_ALLOW_GID	3
+#define ALPC_ACE_DENY_GID	4
+
+#define ALPC_ACL_MAX		32
+
+struct alpc_security {
+	__u32 uid;
+	__u32 gid;
+	__u32 mode;
+	__u32 count;
+	__u64 reserved[2];
+	struct alpc_ace acl[ALPC_ACL_MAX];
+};
+
+/**
+ * DOC: ALPC_IOC_GET_SECURITY, ALPC_IOC_SET_SECURITY
+ *
+ * Read or replace a connection port's security descriptor. Issued on
+ * /dev/alpc with the port's @name (in the caller's IPC namespace), or on
+ * the connection port's fd with @name empty (all zero).
+ *
+ * Only the port's owner (effective uid) or a holder of CAP_SYS_ADMIN in
+ * the user namespace the port was created in may read or change it.
+ * Changing the owner uid takes CAP_SYS_ADMIN there; the owner may set the
+ * owner gid to its effective gid or one of its supplementary groups.
+ * A new descriptor applies to connects from then on, not to clients
+ * already connected.
+ *
+ * In:  @name or the port fd; @sd for SET; @flags and @reserved, 0.
+ * Out: @sd for GET.
+ *
+ * Errors: EPERM (not the owner, or a change of owner without the
+ * capability), ENOENT (no such name), EINVAL (bad @sd: mode bits, @count,
+ * entry types, unmapped ids, non-zero unused entries or reserved fields;
+ * a name given on a port fd), ENOTTY (a communication port), EFAULT.
+ */
+struct alpc_port_security {
+	char name[ALPC_NAME_MAX];
+	__u32 flags;
+	__u32 reserved;
+	struct alpc_security sd;
 };
 
 /**
@@ -187,6 +284,15 @@ struct alpc_create_port {
  *      min(@reply_len, @reply_size) bytes were copied to @reply_buf (also
  *      on ECONNREFUSED).
  *
+ * The port's security descriptor is checked first: a client it does not
+ * allow gets EACCES, and the server sees nothing. With
+ * ALPC_CONNECT_SERVER_UID, the port must be owned by @server_uid (in the
+ * caller's user namespace), or the connect fails with EPERM: a client
+ * cannot be fooled by another user that took the name first. With
+ * ALPC_CONNECT_PIDFD, @pidfd is a pidfd of the calling process
+ * (pidfd_open(getpid(), 0)); the server may then get a pidfd of it with
+ * each message it receives from this process (ALPC_RECV_PIDFD).
+ *
  * The server sees a CONNECTION_REQUEST with the connection data and the
  * caller's pid, tid, uid and gid. A connect that ends without an answer
  * (timeout, signal) is withdrawn: the server's later accept fails with
@@ -202,10 +308,13 @@ struct alpc_create_port {
  * receives wait. @timeout_ns must be negative: close the fd to give up.
  * @reply_buf, @reply_size and @reply_len are unused (0).
  *
- * Errors: ENOENT (no such name), ECONNREFUSED (rejected), ETIMEDOUT,
- * EINTR, ECONNRESET (the port was closed while waiting), EAGAIN (the port
- * has max_connections clients), EMSGSIZE (@len over the limit), EINVAL,
- * EFAULT, EMFILE, ENOMEM; EBADF (@completion_fd is not a completion port).
+ * Errors: ENOENT (no such name), EACCES (the port's descriptor refuses
+ * the caller), EPERM (not owned by @server_uid), ECONNREFUSED (rejected),
+ * ETIMEDOUT, EINTR, ECONNRESET (the port was closed while waiting), EAGAIN
+ * (the port has max_connections clients), EMSGSIZE (@len over the
+ * limit), EINVAL (also: @pidfd is not a pidfd of the caller, or
+ * @server_uid is unmapped), EFAULT, EMFILE, ENOMEM; EBADF (@completion_fd
+ * is not a completion port, or @pidfd is not an open fd).
  */
 struct alpc_connect {
 	char name[ALPC_NAME_MAX];
@@ -216,16 +325,21 @@ struct alpc_connect {
 	__u32 reply_size;
 	__u32 reply_len;
 	__aligned_u64 reply_buf;
-	__u64 reserved[2];
+	__u32 server_uid;
+	__s32 pidfd;
+	__u64 reserved;
 	__s32 completion_fd;
 	__u32 reserved0;
 	__u64 key;
 };
 
 #define ALPC_CONNECT_ASYNC	(1U << 0)
+#define ALPC_CONNECT_SERVER_UID	(1U << 1)	/* @server_uid must own the port */
+#define ALPC_CONNECT_PIDFD	(1U << 2)	/* @pidfd is the caller's pidfd */
 
 #define ALPC_ACCEPT_REJECT	(1U << 0)	/* refuse the connection */
 #define ALPC_ACCEPT_COMM_PORT	(1U << 1)	/* return a server communication port fd */
+#define ALPC_ACCEPT_PIDFD	(1U << 2)	/* @pidfd is the caller's pidfd */
 
 /**
  * DOC: ALPC_IOC_ACCEPT
@@ -237,12 +351,17 @@ struct alpc_connect {
  * In:  @id of the CONNECTION_REQUEST; @flags, ALPC_ACCEPT_* and
  *      ALPC_FD_INHERIT; @port_context, attached by the kernel to every
  *      later message from this client; @len bytes of data for the client
- *      at @buf; @reserved, 0.
+ *      at @buf; with ALPC_ACCEPT_PIDFD, @pidfd, a pidfd of the calling
+ *      process, as for ALPC_IOC_CONNECT; @reserved, 0.
+ *
+ * The accepting thread's credentials are the server's "as at connect"
+ * credentials, against which ALPC_MSGF_CRED_CHANGED is judged for
+ * messages to the client.
  *
  * Errors: ENOENT (no such pending request on this port, already answered,
  * or the client gave up), EINVAL (REJECT with COMM_PORT, unknown flags,
- * reserved fields), EMSGSIZE, EFAULT, EMFILE, ENOMEM, ENOTTY (not a
- * connection port).
+ * reserved fields, @pidfd not the caller's pidfd), EBADF, EMSGSIZE,
+ * EFAULT, EMFILE, ENOMEM, ENOTTY (not a connection port).
  */
 struct alpc_accept {
 	__u64 id;
@@ -250,7 +369,9 @@ struct alpc_accept {
 	__u32 len;
 	__aligned_u64 buf;
 	__u64 port_context;
-	__u64 reserved[2];
+	__s32 pidfd;
+	__u32 reserved0;
+	__u64 reserved;
 };
 
 /*
@@ -271,7 +392,7 @@ struct alpc_accept {
  * @uid, @gid:    the sender's effective ids (as SO_PEERCRED reports
  *                them), in the receiver's user namespace (the overflow
  *                ids if unmapped)
- * @reserved:     0
+ * @nfds:         with ALPC_MSGF_FDS, the fds the message carries
  * @view_addr, @view_len: with ALPC_MSGF_VIEW, the view the message
  *                carried, mapped into the receiver by the receive: its
  *                first byte and length. The mapping spans the whole pages
@@ -295,7 +416,7 @@ struct alpc_msg_info {
 	__s32 tid;
 	__u32 uid;
 	__u32 gid;
-	__u32 reserved;
+	__u32 nfds;
 	__aligned_u64 view_addr;
 	__u64 view_len;
 	__u64 region_len;
@@ -306,6 +427,15 @@ struct alpc_msg_info {
 #define ALPC_MSGF_VIEW_READONLY	(1U << 1)
 #define ALPC_MSGF_REGION_READ	(1U << 2)
 #define ALPC_MSGF_REGION_WRITE	(1U << 3)
+/*
+ * The sender's credentials differ from those it had at connect (or, for
+ * the server, at accept): its real, effective, saved or filesystem uid or
+ * gid, or its supplementary groups changed (setuid(), setgroups(), an
+ * execve() of a set-id program, ...).
+ */
+#define ALPC_MSGF_CRED_CHANGED	(1U << 4)
+#define ALPC_MSGF_FDS		(1U << 5)	/* @nfds fds came with it */
+#define ALPC_MSGF_PIDFD		(1U << 6)	/* extra.pidfd is the sender's */
 
 /*
  * struct alpc_msg_attrs - what a message carries besides its payload
@@ -322,7 +452,14 @@ struct alpc_msg_info {
  *                a range of the sender's memory its receiver may read
  *                (ALPC_REGION_READ) or write (ALPC_REGION_WRITE) with
  *                ALPC_IOC_ACCESS until the request is answered or canceled
- * @reserved0, @reserved1, @reserved: 0
+ * @fds, @nfds:   ALPC_ATTR_FDS, on ports with ALPC_PORT_ALLOW_FDS (else
+ *                EPERM): an array of @nfds (1 to the port's max_fds) open
+ *                fds, sent like SCM_RIGHTS: the receiver gets new fds for
+ *                the same open files. Fds of alpc ports and of UNIX
+ *                sockets are refused (EINVAL): either could make a queue
+ *                hold its own port open. Files in a message that is never
+ *                received (canceled, or purged at rundown) are released.
+ * @reserved0, @reserved1, @reserved2: 0
  */
 struct alpc_msg_attrs {
 	__u32 flags;
@@ -335,11 +472,14 @@ struct alpc_msg_attrs {
 	__u64 region_len;
 	__u32 region_flags;
 	__u32 reserved1;
-	__u64 reserved[2];
+	__aligned_u64 fds;
+	__u32 nfds;
+	__u32 reserved2;
 };
 
 #define ALPC_ATTR_VIEW		(1U << 0)
 #define ALPC_ATTR_REGION	(1U << 1)
+#define ALPC_ATTR_FDS		(1U << 2)
 #define ALPC_VIEW_READONLY	(1U << 0)
 #define ALPC_REGION_READ	(1U << 0)
 #define ALPC_REGION_WRITE	(1U << 1)
@@ -391,16 +531,20 @@ struct alpc_send {
  * took a communication port); on a communication port, the other end's
  * messages and replies to requests sent with ALPC_IOC_SEND.
  *
- * In:  @size bytes of room at @buf; @timeout_ns; @flags and @reserved, 0.
- * Out: @info; the payload at @buf.
+ * In:  @size bytes of room at @buf; @timeout_ns; @flags, ALPC_RECV_*;
+ *      @extra, 0 or a struct alpc_recv_extra (needed to receive fds,
+ *      groups or a pidfd); @reserved, 0.
+ * Out: @info; the payload at @buf; what @extra asked for.
  *
  * A message that does not fit stays queued: EMSGSIZE, with @info.len set
- * to the room needed. A receive that fails to write to @buf (EFAULT)
- * leaves the message queued too.
+ * to the room needed (and @info.nfds to the fds it carries, when
+ * @extra.fds_size is too small). A receive that fails to write to @buf
+ * (EFAULT) leaves the message queued too.
  *
  * Errors: EAGAIN (nothing queued, @timeout_ns 0), ETIMEDOUT, EINTR,
  * EMSGSIZE, ECONNRESET (communication port: the connection is gone and
- * nothing is left to receive), EINVAL, EFAULT.
+ * nothing is left to receive), EMFILE (no fd numbers left for the fds or
+ * the pidfd: the message stays queued), EINVAL, EFAULT.
  */
 struct alpc_recv {
 	__u32 flags;
@@ -408,7 +552,40 @@ struct alpc_recv {
 	__aligned_u64 buf;
 	__s64 timeout_ns;
 	struct alpc_msg_info info;
-	__u64 reserved[2];
+	__aligned_u64 extra;
+	__u64 reserved;
+};
+
+#define ALPC_RECV_GROUPS	(1U << 0)	/* fill extra.groups */
+#define ALPC_RECV_PIDFD		(1U << 1)	/* fill extra.pidfd */
+#define ALPC_RECV_FD_INHERIT	(1U << 2)	/* received fds without O_CLOEXEC */
+
+/*
+ * struct alpc_recv_extra - the parts of a received message that need room
+ * @fds:         room for @fds_size __s32: the new fds, when the message
+ *               carries some (ALPC_MSGF_FDS); too little room fails the
+ *               receive with EMSGSIZE and leaves the message queued
+ * @nfds:        out: fds written
+ * @groups:      ALPC_RECV_GROUPS: room for @groups_size __u32, the
+ *               sender's supplementary groups at send time, in the
+ *               receiver's user namespace (the overflow gid if unmapped)
+ * @ngroups:     out: the sender's number of groups (more than
+ *               @groups_size: only @groups_size were written)
+ * @pidfd:       out: ALPC_RECV_PIDFD, a pidfd of the sending process (with
+ *               ALPC_MSGF_PIDFD), or -1: the process did not register one
+ *               at connect or accept (ALPC_CONNECT_PIDFD), or is not the
+ *               one that did, or is a kernel notification
+ * @reserved:    0
+ */
+struct alpc_recv_extra {
+	__aligned_u64 fds;
+	__u32 fds_size;
+	__u32 nfds;
+	__aligned_u64 groups;
+	__u32 groups_size;
+	__u32 ngroups;
+	__s32 pidfd;
+	__u32 reserved[3];
 };
 
 /**
@@ -419,10 +596,13 @@ struct alpc_recv {
  *
  * In:  @len bytes at @buf; @context; @timeout_ns, for the whole call;
  *      @reply_size bytes of room at @reply_buf; @attrs as for
- *      ALPC_IOC_SEND; @flags and @reserved, 0.
+ *      ALPC_IOC_SEND; @flags, ALPC_RECV_* for the reply; @extra, 0 or a
+ *      struct alpc_recv_extra for the reply; @reserved, 0.
  * Out: @id, the request's id; @reply, the reply's info (@reply.len may
  *      exceed @reply_size: then the reply was cut to @reply_size bytes
- *      and the call fails with EMSGSIZE).
+ *      and the call fails with EMSGSIZE; fds it carried that found no
+ *      room in @extra are closed, with the same error); what @extra
+ *      asked for.
  *
  * A wait that ends without a reply (timeout, signal, the connection
  * closing) cancels the request: if the receiver already has it, it gets
@@ -441,7 +621,8 @@ struct alpc_send_wait {
 	__aligned_u64 reply_buf;
 	__u64 id;
 	struct alpc_msg_info reply;
-	__u64 reserved[2];
+	__aligned_u64 extra;
+	__u64 reserved;
 	__aligned_u64 attrs;
 };
 
@@ -512,8 +693,9 @@ struct alpc_cancel {
  *      ALPC_FD_INHERIT; @reserved0 and @reserved, 0.
  *
  * Errors: EINVAL (size 0 or over max_section_size, flags, reserved),
- * ENOMEM (the connection's max_section_bytes, or memory), EMFILE, EFAULT,
- * ENOTTY (not a communication port).
+ * ENOMEM (the connection's max_section_bytes, or memory), ENOBUFS (the
+ * connection has max_sections sections), EMFILE, EFAULT, ENOTTY (not a
+ * communication port).
  */
 struct alpc_create_section {
 	__u64 size;
@@ -713,6 +895,8 @@ struct alpc_dequeue {
 
 #define ALPC_IOC_CREATE_PORT	_IOWR(ALPC_IOC_MAGIC, 0x01, struct alpc_create_port)
 #define ALPC_IOC_CONNECT	_IOWR(ALPC_IOC_MAGIC, 0x02, struct alpc_connect)
+#define ALPC_IOC_GET_SECURITY	_IOWR(ALPC_IOC_MAGIC, 0x03, struct alpc_port_security)
+#define ALPC_IOC_SET_SECURITY	_IOW(ALPC_IOC_MAGIC, 0x04, struct alpc_port_security)
 #define ALPC_IOC_ACCEPT		_IOW(ALPC_IOC_MAGIC, 0x10, struct alpc_accept)
 #define ALPC_IOC_SEND		_IOWR(ALPC_IOC_MAGIC, 0x11, struct alpc_send)
 #define ALPC_IOC_RECV		_IOWR(ALPC_IOC_MAGIC, 0x12, struct alpc_recv)
