@@ -7,6 +7,7 @@
 #define _ALPC_COMPAT_H
 
 #include <linux/eventfd.h>
+#include <linux/file.h>
 #include <linux/ipc_namespace.h>
 #include <linux/magic.h>
 #include <linux/mm.h>
@@ -53,6 +54,16 @@ static inline void alpc_eventfd_signal(struct eventfd_ctx *ctx)
 #else
 #define alpc_assign_str(dst, src)	__assign_str(dst)
 #endif
+
+/* 6.7 folded __receive_fd() into receive_fd(), which gained its ufd. */
+static inline int alpc_receive_fd(struct file *file, unsigned int o_flags)
+{
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 7, 0)
+	return receive_fd(file, o_flags);
+#else
+	return receive_fd(file, NULL, o_flags);
+#endif
+}
 
 /* pidfs (6.9) gave pidfds a file system of their own; uapi magic.h since. */
 #ifdef PID_FS_MAGIC

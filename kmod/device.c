@@ -49,6 +49,9 @@ static long alpc_dev_ioctl(struct file *file, unsigned int cmd,
 		return alpc_port_create(uarg);
 	case ALPC_IOC_CONNECT:
 		return alpc_port_connect(uarg);
+	case ALPC_IOC_GET_SECURITY:
+	case ALPC_IOC_SET_SECURITY:
+		return alpc_port_security(NULL, cmd, uarg);
 	case ALPC_IOC_CREATE_COMPLETION:
 		return alpc_cp_create(uarg);
 	default:

@@ -9,6 +9,7 @@
 #include <linux/module.h>
 
 #include "device.h"
+#include "netlink.h"
 
 #define ALPC_MODULE_VERSION "0.1.0"
 
@@ -16,6 +17,9 @@ static int __init alpc_init(void)
 {
 	int ret;
 
+	ret = alpc_netlink_init();
+	if (ret)
+		goto err_netlink;
 	/* The device comes last: once it exists, ioctls can arrive. */
 	ret = alpc_device_init();
 	if (ret)
@@ -25,12 +29,15 @@ static int __init alpc_init(void)
 	return 0;
 
 err_device:
+	alpc_netlink_uninit();
+err_netlink:
 	return ret;
 }
 
 static void __exit alpc_exit(void)
 {
 	alpc_device_uninit();
+	alpc_netlink_uninit();
 }
 
 module_init(alpc_init);

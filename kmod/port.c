@@ -50,6 +50,7 @@
 #include "compat.h"
 #include "completion.h"
 #include "msg.h"
+#include "netlink.h"
 #include "port.h"
 #include "section.h"
 #include "trace.h"
@@ -64,9 +65,16 @@
 #define ALPC_DEFAULT_SECTION_BYTES	((u64)SZ_128M)
 #define ALPC_MAX_SECTION_SIZE		((u64)SZ_1G)
 #define ALPC_MAX_SECTION_BYTES		(4 * (u64)SZ_1G)
+#define ALPC_DEFAULT_FDS		16
+#define ALPC_DEFAULT_SECTIONS		64
+#define ALPC_MAX_SECTIONS		4096
+#define ALPC_DEFAULT_MODE		0600
 
 static DEFINE_MUTEX(alpc_names_lock);
 static DEFINE_HASHTABLE(alpc_names, 8);
+/* Live connection ports by id, for introspection. */
+static DEFINE_XARRAY(alpc_ports);
+atomic_t alpc_generation = ATOMIC_INIT(0);
 
 static const struct file_operations alpc_fops;
 
@@ -128,6 +136,22 @@ static void alpc_name_remove(struct alpc_port *port)
 	mutex_unlock(&alpc_names_lock);
 }
 
+struct alpc_port *alpc_port_next(u64 *id)
+{
+	unsigned long index = *id;
+	struct alpc_port *port;
+
+	/* A port leaves the array before its file drops its reference. */
+	xa_lock(&alpc_ports);
+	port = xa_find(&alpc_ports, &index, ULONG_MAX, XA_PRESENT);
+	if (port) {
+		kref_get(&port->ref);
+		*id = index;
+	}
+	xa_unlock(&alpc_ports);
+	return port;
+}
+
 static void alpc_port_free(struct kref *ref)
 {
 	struct alpc_port *port = container_of(ref, struct alpc_port, ref);
@@ -136,11 +160,12 @@ static void alpc_port_free(struct kref *ref)
 	rhashtable_destroy(&port->requests);
 	alpc_cp_put(port->end.cp);
 	alpc_put_ipc_ns(port->ipc_ns);
+	put_user_ns(port->user_ns);
 	mutex_destroy(&port->lock);
 	kfree(port);
 }
 
-static void alpc_port_put(struct alpc_port *port)
+void alpc_port_put(struct alpc_port *port)
 {
 	kref_put(&port->ref, alpc_port_free);
 }
@@ -148,9 +173,16 @@ static void alpc_port_put(struct alpc_port *port)
 static void alpc_conn_free(struct kref *ref)
 {
 	struct alpc_conn *conn = container_of(ref, struct alpc_conn, ref);
+	int i;
 
 	if (conn->closed_msg)
 		alpc_msg_free(conn->closed_msg);
+	for (i = 0; i < ARRAY_SIZE(conn->cred); i++) {
+		if (conn->cred[i])
+			put_cred(conn->cred[i]);
+		if (conn->pidfd[i])
+			fput(conn->pidfd[i]);
+	}
 	alpc_cp_put(conn->client.cp);
 	alpc_cp_put(conn->server.cp);
 	alpc_port_put(conn->port);
@@ -186,6 +218,7 @@ static void alpc_conn_close(struct alpc_conn *conn, struct list_head *dispose)
 	conn->state = ALPC_CONN_CLOSED;
 	list_del_init(&conn->node);
 	conn->port->nconns--;
+	atomic_inc(&alpc_generation);
 	list_for_each_entry_safe(req, tmp, &conn->reqs, req_node)
 		alpc_req_end(req, -ECONNRESET, NULL, false, dispose);
 	wake_up_interruptible_all(&conn->wq);
@@ -195,9 +228,18 @@ static void alpc_conn_close(struct alpc_conn *conn, struct list_head *dispose)
 
 static int alpc_attr_check(struct alpc_port_attr *a)
 {
-	if (a->flags & ~ALPC_PORT_DIRECT_ACCESS ||
-	    memchr_inv(a->reserved, 0, sizeof(a->reserved)))
+	if (a->flags & ~(ALPC_PORT_DIRECT_ACCESS | ALPC_PORT_ALLOW_FDS) || a->reserved)
 		return -EINVAL;
+	if (a->flags & ALPC_PORT_ALLOW_FDS) {
+		if (!a->max_fds)
+			a->max_fds = ALPC_DEFAULT_FDS;
+		if (a->max_fds > ALPC_FDS_MAX)
+			return -EINVAL;
+	} else if (a->max_fds) {
+		return -EINVAL;
+	}
+	if (!a->max_sections)
+		a->max_sections = ALPC_DEFAULT_SECTIONS;
 	if (!a->max_msg_len)
 		a->max_msg_len = ALPC_MSG_DEFAULT_MAX;
 	if (!a->max_queued_msgs)
@@ -219,7 +261,8 @@ static int alpc_attr_check(struct alpc_port_attr *a)
 	    a->max_connections > ALPC_MAX_CONNECTIONS ||
 	    a->max_section_size > ALPC_MAX_SECTION_SIZE ||
 	    a->max_section_bytes > ALPC_MAX_SECTION_BYTES ||
-	    a->max_section_bytes < a->max_section_size)
+	    a->max_section_bytes < a->max_section_size ||
+	    a->max_sections > ALPC_MAX_SECTIONS)
 		return -EINVAL;
 	return 0;
 }
@@ -239,7 +282,7 @@ int alpc_port_create(struct alpc_create_port __user *uarg)
 	if (copy_from_user(&c, uarg, sizeof(c)))
 		return -EFAULT;
 	if (c.flags & ~ALPC_FD_INHERIT || memchr_inv(c.reserved, 0, sizeof(c.reserved)) ||
-	    !alpc_name_valid(c.name))
+	    c.mode & ~0777 || !alpc_name_valid(c.name))
 		return -EINVAL;
 	ret = alpc_attr_check(&c.attr);
 	if (ret)
@@ -262,8 +305,10 @@ int alpc_port_create(struct alpc_create_port __user *uarg)
 	INIT_LIST_HEAD(&port->conns);
 	INIT_HLIST_NODE(&port->name_node);
 	port->attr = c.attr;
+	alpc_sd_init(&port->sd, current_cred(), c.mode ?: ALPC_DEFAULT_MODE);
 	strscpy(port->name, c.name, sizeof(port->name));
 	port->ipc_ns = get_ipc_ns(current->nsproxy->ipc_ns);
+	port->user_ns = get_user_ns(current_user_ns());
 
 	fd = get_unused_fd_flags(alpc_fd_flags(c.flags));
 	if (fd < 0) {
@@ -276,13 +321,17 @@ int alpc_port_create(struct alpc_create_port __user *uarg)
 		goto err_fd;
 	}
 	/* The file owns the port's reference now; its release undoes the rest. */
-	ret = alpc_name_insert(port);
+	ret = xa_insert(&alpc_ports, port->id, port, GFP_KERNEL_ACCOUNT);
+	if (!ret)
+		ret = alpc_name_insert(port);
 	if (ret) {
 		put_unused_fd(fd);
 		fput(file);
 		return ret;
 	}
+	atomic_inc(&alpc_generation);
 	trace_alpc_port_create(port->id, port->name);
+	alpc_nl_port_event(port, true);
 	fd_install(fd, file);
 	return fd;
 
@@ -295,13 +344,19 @@ err_port:
 
 /* Queues @conn's connection request @req. Called with the port's lock held. */
 static int alpc_queue_connect(struct alpc_conn *conn, struct alpc_msg *req,
-			      struct alpc_waiter *w)
+			      struct alpc_waiter *w, const kuid_t *server_uid)
 {
 	struct alpc_port *port = conn->port;
 	int ret;
 
 	if (port->dead)
 		return -ENOENT;
+	/* Checked under the lock: a descriptor change applies at once. */
+	if (server_uid && !uid_eq(*server_uid, port->sd.uid))
+		return -EPERM;
+	ret = alpc_sd_access(&port->sd, current_cred());
+	if (ret)
+		return ret;
 	if (port->nconns >= port->attr.max_connections)
 		return -EAGAIN;
 	req->id = alpc_new_id();
@@ -347,38 +402,57 @@ int alpc_port_connect(struct alpc_connect __user *uarg)
 {
 	struct alpc_waiter w = {};
 	struct alpc_msg *req, *closed;
+	struct file *file, *pidfd = NULL;
+	kuid_t server_uid, *want = NULL;
 	struct alpc_connect c;
 	struct alpc_port *port;
 	struct alpc_conn *conn;
-	struct file *file;
 	LIST_HEAD(dispose);
 	int fd, ret;
 
 	if (copy_from_user(&c, uarg, sizeof(c)))
 		return -EFAULT;
-	if (c.flags & ~(ALPC_FD_INHERIT | ALPC_CONNECT_ASYNC) || c.reserved0 ||
-	    memchr_inv(c.reserved, 0, sizeof(c.reserved)) || !alpc_name_valid(c.name))
+	if (c.flags & ~(ALPC_FD_INHERIT | ALPC_CONNECT_ASYNC | ALPC_CONNECT_SERVER_UID |
+			ALPC_CONNECT_PIDFD) ||
+	    c.reserved0 || c.reserved || !alpc_name_valid(c.name) ||
+	    (!(c.flags & ALPC_CONNECT_SERVER_UID) && c.server_uid) ||
+	    (!(c.flags & ALPC_CONNECT_PIDFD) && c.pidfd))
 		return -EINVAL;
 	if (c.flags & ALPC_CONNECT_ASYNC ?
 	    c.timeout_ns >= 0 || c.reply_buf || c.reply_size :
 	    c.completion_fd || c.key)
 		return -EINVAL;
+	if (c.flags & ALPC_CONNECT_SERVER_UID) {
+		server_uid = make_kuid(current_user_ns(), c.server_uid);
+		if (!uid_valid(server_uid))
+			return -EINVAL;
+		want = &server_uid;
+	}
 	if (put_user(0, &uarg->reply_len) ||
 	    !access_ok(u64_to_user_ptr(c.reply_buf), c.reply_size))
 		return -EFAULT;
+	if (c.flags & ALPC_CONNECT_PIDFD) {
+		pidfd = alpc_pidfd_get(c.pidfd);
+		if (IS_ERR(pidfd))
+			return PTR_ERR(pidfd);
+	}
 
 	port = alpc_name_lookup(current->nsproxy->ipc_ns, c.name);
-	if (!port)
-		return -ENOENT;
+	if (!port) {
+		ret = -ENOENT;
+		goto err_pidfd;
+	}
 	if (c.len > port->attr.max_msg_len) {
 		alpc_port_put(port);
-		return -EMSGSIZE;
+		ret = -EMSGSIZE;
+		goto err_pidfd;
 	}
 
 	conn = kzalloc(sizeof(*conn), GFP_KERNEL_ACCOUNT);
 	if (!conn) {
 		alpc_port_put(port);
-		return -ENOMEM;
+		ret = -ENOMEM;
+		goto err_pidfd;
 	}
 	/* From here, the connection holds the lookup's port reference. */
 	conn->id = alpc_new_id();
@@ -390,6 +464,9 @@ int alpc_port_connect(struct alpc_connect __user *uarg)
 	init_waitqueue_head(&conn->wq);
 	alpc_end_init(&conn->client, ALPC_END_CLIENT, port, conn);
 	alpc_end_init(&conn->server, ALPC_END_SERVER, port, conn);
+	conn->cred[ALPC_TO_SERVER] = get_current_cred();
+	/* The connection owns the pidfd now. */
+	conn->pidfd[ALPC_TO_SERVER] = pidfd;
 
 	if (c.flags & ALPC_CONNECT_ASYNC) {
 		conn->client.cp = alpc_cp_get(c.completion_fd);
@@ -424,7 +501,7 @@ int alpc_port_connect(struct alpc_connect __user *uarg)
 	 * failure is an fput(), whose release closes the connection.
 	 */
 	mutex_lock(&port->lock);
-	ret = alpc_queue_connect(conn, req, c.flags & ALPC_CONNECT_ASYNC ? NULL : &w);
+	ret = alpc_queue_connect(conn, req, c.flags & ALPC_CONNECT_ASYNC ? NULL : &w, want);
 	if (!ret)
 		trace_alpc_connect(port->id, conn->id, req->id, c.len,
 				   c.flags & ALPC_CONNECT_ASYNC);
@@ -474,6 +551,10 @@ err_req:
 err_conn:
 	alpc_conn_put(conn);
 	return ret;
+err_pidfd:
+	if (pidfd)
+		fput(pidfd);
+	return ret;
 }
 
 /* The connection request @id, received on @port and not yet answered. */
@@ -489,24 +570,32 @@ static struct alpc_msg *alpc_conn_request(struct alpc_port *port, u64 id)
 
 static int alpc_accept(struct alpc_port *port, struct alpc_accept __user *uarg)
 {
+	struct file *file = NULL, *pidfd = NULL;
 	struct alpc_conn *conn = NULL;
 	struct alpc_msg *req, *answer;
-	struct file *file = NULL;
 	struct alpc_accept a;
 	LIST_HEAD(dispose);
 	int fd = -1, ret;
 
 	if (copy_from_user(&a, uarg, sizeof(a)))
 		return -EFAULT;
-	if (a.flags & ~(ALPC_ACCEPT_REJECT | ALPC_ACCEPT_COMM_PORT | ALPC_FD_INHERIT) ||
+	if (a.flags & ~(ALPC_ACCEPT_REJECT | ALPC_ACCEPT_COMM_PORT | ALPC_ACCEPT_PIDFD |
+			ALPC_FD_INHERIT) ||
 	    (a.flags & ALPC_ACCEPT_REJECT && a.flags & ALPC_ACCEPT_COMM_PORT) ||
-	    memchr_inv(a.reserved, 0, sizeof(a.reserved)))
+	    (!(a.flags & ALPC_ACCEPT_PIDFD) && a.pidfd) || a.reserved0 || a.reserved)
 		return -EINVAL;
 	if (a.len > port->attr.max_msg_len)
 		return -EMSGSIZE;
 	answer = alpc_msg_alloc(NULL, ALPC_MSG_REPLY, u64_to_user_ptr(a.buf), a.len);
 	if (IS_ERR(answer))
 		return PTR_ERR(answer);
+	if (a.flags & ALPC_ACCEPT_PIDFD) {
+		pidfd = alpc_pidfd_get(a.pidfd);
+		if (IS_ERR(pidfd)) {
+			alpc_msg_free(answer);
+			return PTR_ERR(pidfd);
+		}
+	}
 
 	if (a.flags & ALPC_ACCEPT_COMM_PORT) {
 		/* Make the fd first: once accepted, the connection is the client's. */
@@ -552,10 +641,20 @@ static int alpc_accept(struct alpc_port *port, struct alpc_accept __user *uarg)
 		conn->state = ALPC_CONN_CONNECTED;
 		conn->port_context = a.port_context;
 		conn->server.attached = file;
+		conn->cred[ALPC_TO_CLIENT] = get_current_cred();
+		conn->pidfd[ALPC_TO_CLIENT] = pidfd;
+		pidfd = NULL;
+		kref_get(&conn->ref);
 		alpc_req_end(req, 0, answer, false, &dispose);
 	}
 	mutex_unlock(&port->lock);
 	alpc_msg_free_list(&dispose);
+	if (pidfd)
+		fput(pidfd);
+	if (!(a.flags & ALPC_ACCEPT_REJECT)) {
+		alpc_nl_conn_event(conn, true);
+		alpc_conn_put(conn);
+	}
 	if (!file)
 		return 0;
 	fd_install(fd, file);
@@ -574,6 +673,8 @@ err_file:
 		alpc_conn_put(conn);
 	}
 	alpc_msg_free(answer);
+	if (pidfd)
+		fput(pidfd);
 	return ret;
 err_fd:
 	put_unused_fd(fd);
@@ -581,6 +682,8 @@ err_conn:
 	alpc_conn_put(conn);
 err_answer:
 	alpc_msg_free(answer);
+	if (pidfd)
+		fput(pidfd);
 	return ret;
 }
 
@@ -592,6 +695,10 @@ static void alpc_port_release(struct alpc_port *port)
 
 	trace_alpc_close(port->id, 0, "port");
 	alpc_name_remove(port);
+	if (xa_erase(&alpc_ports, port->id)) {
+		atomic_inc(&alpc_generation);
+		alpc_nl_port_event(port, false);
+	}
 	mutex_lock(&port->lock);
 	port->dead = true;
 	cp = port->end.cp;
@@ -608,6 +715,7 @@ static void alpc_port_release(struct alpc_port *port)
 static void alpc_client_release(struct alpc_conn *conn)
 {
 	struct alpc_port *port = conn->port;
+	bool connected = false;
 	struct alpc_msg *closed;
 	struct alpc_cp *cp;
 	LIST_HEAD(dispose);
@@ -619,6 +727,7 @@ static void alpc_client_release(struct alpc_conn *conn)
 	if (conn->state == ALPC_CONN_CONNECTED) {
 		struct alpc_end *dest = alpc_server_end(conn);
 
+		connected = true;
 		alpc_conn_close(conn, &dispose);
 		closed = conn->closed_msg;
 		conn->closed_msg = NULL;
@@ -636,6 +745,8 @@ static void alpc_client_release(struct alpc_conn *conn)
 	alpc_conn_close(conn, &dispose);
 	alpc_end_purge(&conn->client, &dispose);
 	mutex_unlock(&port->lock);
+	if (connected)
+		alpc_nl_conn_event(conn, false);
 	alpc_cp_put(cp);
 	alpc_msg_free_list(&dispose);
 	alpc_conn_put(conn);
@@ -645,11 +756,13 @@ static void alpc_server_release(struct alpc_conn *conn)
 {
 	struct alpc_port *port = conn->port;
 	struct alpc_cp *cp = NULL;
+	bool connected = false;
 	LIST_HEAD(dispose);
 
 	mutex_lock(&port->lock);
 	/* Not attached: an accept that failed after making this file. */
 	if (conn->server.attached) {
+		connected = conn->state == ALPC_CONN_CONNECTED;
 		trace_alpc_close(port->id, conn->id, "server");
 		cp = conn->server.cp;
 		conn->server.cp = NULL;
@@ -657,6 +770,8 @@ static void alpc_server_release(struct alpc_conn *conn)
 		alpc_end_purge(&conn->server, &dispose);
 	}
 	mutex_unlock(&port->lock);
+	if (connected)
+		alpc_nl_conn_event(conn, false);
 	alpc_cp_put(cp);
 	alpc_msg_free_list(&dispose);
 	alpc_conn_put(conn);
@@ -729,6 +844,73 @@ static int alpc_associate(struct alpc_end *end, struct alpc_associate __user *ua
 	return 0;
 }
 
+/*
+ * ALPC_IOC_GET_SECURITY and ALPC_IOC_SET_SECURITY, on a connection port
+ * (@end) or, with @end NULL, on /dev/alpc by name.
+ */
+int alpc_port_security(struct alpc_end *end, unsigned int cmd,
+		       struct alpc_port_security __user *uarg)
+{
+	struct alpc_port_security *ps;
+	struct alpc_port *port;
+	struct alpc_sd sd;
+	bool admin = false;
+	int ret = 0;
+
+	if (end && end->kind != ALPC_END_PORT)
+		return -ENOTTY;
+	ps = memdup_user(uarg, sizeof(*ps));
+	if (IS_ERR(ps))
+		return PTR_ERR(ps);
+	if (ps->flags || ps->reserved ||
+	    (end ? !!memchr_inv(ps->name, 0, sizeof(ps->name)) : !alpc_name_valid(ps->name))) {
+		ret = -EINVAL;
+		goto out_free;
+	}
+	if (cmd == ALPC_IOC_SET_SECURITY) {
+		ret = alpc_sd_from_user(&sd, &ps->sd, current_user_ns());
+		if (ret)
+			goto out_free;
+	}
+	if (end) {
+		port = end->port;
+		kref_get(&port->ref);
+	} else {
+		port = alpc_name_lookup(current->nsproxy->ipc_ns, ps->name);
+		if (!port) {
+			ret = -ENOENT;
+			goto out_free;
+		}
+	}
+
+	mutex_lock(&port->lock);
+	if (!uid_eq(port->sd.uid, current_euid())) {
+		/* ns_capable() may log: not under the port's lock. */
+		mutex_unlock(&port->lock);
+		admin = ns_capable(port->user_ns, CAP_SYS_ADMIN);
+		mutex_lock(&port->lock);
+	}
+	if (!admin && !uid_eq(port->sd.uid, current_euid())) {
+		ret = -EPERM;
+	} else if (cmd == ALPC_IOC_GET_SECURITY) {
+		alpc_sd_to_user(&port->sd, &ps->sd, current_user_ns());
+	} else if (!admin && (!uid_eq(sd.uid, port->sd.uid) ||
+			      (!gid_eq(sd.gid, port->sd.gid) && !in_egroup_p(sd.gid)))) {
+		/* Giving a port away, like chown, takes the capability. */
+		ret = -EPERM;
+	} else {
+		port->sd = sd;
+	}
+	mutex_unlock(&port->lock);
+	alpc_port_put(port);
+	if (!ret && cmd == ALPC_IOC_GET_SECURITY &&
+	    copy_to_user(&uarg->sd, &ps->sd, sizeof(ps->sd)))
+		ret = -EFAULT;
+out_free:
+	kfree(ps);
+	return ret;
+}
+
 static long alpc_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct alpc_end *end = file->private_data;
@@ -745,6 +927,9 @@ static long alpc_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return alpc_section_create(end, uarg);
 	case ALPC_IOC_ASSOCIATE:
 		return alpc_associate(end, uarg);
+	case ALPC_IOC_GET_SECURITY:
+	case ALPC_IOC_SET_SECURITY:
+		return alpc_port_security(end, cmd, uarg);
 	}
 	return alpc_msg_ioctl(end, cmd, uarg);
 }
