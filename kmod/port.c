@@ -182,6 +182,7 @@ static void alpc_conn_free(struct kref *ref)
 			put_cred(conn->cred[i]);
 		if (conn->pidfd[i])
 			fput(conn->pidfd[i]);
+		put_pid(conn->pid[i]);
 	}
 	alpc_cp_put(conn->client.cp);
 	alpc_cp_put(conn->server.cp);
@@ -465,6 +466,7 @@ int alpc_port_connect(struct alpc_connect __user *uarg)
 	alpc_end_init(&conn->client, ALPC_END_CLIENT, port, conn);
 	alpc_end_init(&conn->server, ALPC_END_SERVER, port, conn);
 	conn->cred[ALPC_TO_SERVER] = get_current_cred();
+	conn->pid[ALPC_TO_SERVER] = get_pid(task_tgid(current));
 	/* The connection owns the pidfd now. */
 	conn->pidfd[ALPC_TO_SERVER] = pidfd;
 
@@ -642,6 +644,7 @@ static int alpc_accept(struct alpc_port *port, struct alpc_accept __user *uarg)
 		conn->port_context = a.port_context;
 		conn->server.attached = file;
 		conn->cred[ALPC_TO_CLIENT] = get_current_cred();
+		conn->pid[ALPC_TO_CLIENT] = get_pid(task_tgid(current));
 		conn->pidfd[ALPC_TO_CLIENT] = pidfd;
 		pidfd = NULL;
 		kref_get(&conn->ref);

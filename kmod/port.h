@@ -94,6 +94,7 @@ struct alpc_conn {
 	 */
 	const struct cred *cred[2];
 	struct file *pidfd[2];
+	struct pid *pid[2];		/* ... and its process */
 };
 
 static inline struct alpc_end *alpc_server_end(struct alpc_conn *conn)
