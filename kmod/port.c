@@ -46,6 +46,7 @@
 #include <linux/string.h>
 #include <linux/stringhash.h>
 #include <linux/uaccess.h>
+#include <linux/user_namespace.h>
 
 #include "compat.h"
 #include "completion.h"
@@ -367,6 +368,7 @@ static int alpc_queue_connect(struct alpc_conn *conn, struct alpc_msg *req,
 	req->state = ALPC_REQ_QUEUED;
 	req->send_end = &conn->client;
 	req->waiter = w;
+	alpc_msg_stamp(req, ALPC_TO_SERVER);
 	list_add_tail(&req->req_node, &conn->reqs);
 	list_add_tail(&conn->node, &port->conns);
 	port->nconns++;
@@ -822,6 +824,11 @@ static __poll_t alpc_poll(struct file *file, poll_table *pt)
 	}
 	mutex_unlock(&end->port->lock);
 	return mask;
+}
+
+bool alpc_is_port_file(const struct file *file)
+{
+	return file->f_op == &alpc_fops;
 }
 
 static int alpc_associate(struct alpc_end *end, struct alpc_associate __user *uarg)

@@ -121,6 +121,7 @@ extern atomic_t alpc_generation;
 
 int alpc_port_create(struct alpc_create_port __user *uarg);
 int alpc_port_connect(struct alpc_connect __user *uarg);
+bool alpc_is_port_file(const struct file *file);
 int alpc_port_security(struct alpc_end *end, unsigned int cmd,
 		       struct alpc_port_security __user *uarg);
 
