@@ -33,9 +33,16 @@ else
 	M=$ALPC_TOP/kmod
 fi
 
+# The debug kernel's source tree holds a copy of the uapi header
+# (scripts/intree-build.sh puts it there), and the kernel's own include
+# paths come before the module's: put this tree's header first, or the
+# module builds against whichever copy another tree left there.
+inc=()
+[ "$line" = debug ] && inc=(NOSTDINC_FLAGS="-nostdinc -I$(dirname "$M")/include")
+
 logf=$(mktemp)
 trap 'rm -f "$logf"' EXIT
-make -C "$KDIR" M="$M" CONFIG_ALPC=m W=1 -j"$(nproc)" modules >"$logf" 2>&1 ||
+make -C "$KDIR" M="$M" CONFIG_ALPC=m W=1 "${inc[@]}" -j"$(nproc)" modules >"$logf" 2>&1 ||
 	{ cat "$logf"; die "module build failed for $line"; }
 if grep -q 'warning:' "$logf"; then
 	grep -B2 -A6 'warning:' "$logf"
