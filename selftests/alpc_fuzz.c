@@ -3,8 +3,11 @@
  * alpc_fuzz: random sequences of every alpc ioctl, from several processes
  * of several threads each, for a bounded time.
  *
- *   alpc_fuzz [--seed N] [--duration S] [--threads T] [--procs P]
- *             [--kill-ms M]
+ *   alpc_fuzz [--seed N] [--duration S] [--debug-duration S] [--threads T]
+ *             [--procs P] [--kill-ms M]
+ *
+ * (--debug-duration replaces --duration on a kernel with lockdep, the
+ * debug kernel, as stress_test does.)
  *
  * Each worker process keeps a pool of live fds (the device, connection
  * ports, both kinds of communication port, sections, completion ports,
@@ -1937,6 +1940,28 @@ static void op_roundtrip(struct wctx *w)
 }
 
 /*
+ * A view of a new section made on @fd, a server communication port (on
+ * a connection port the create fails, and the reply goes without): a
+ * reply that SEND_WAIT gets mapped.
+ */
+static __u64 reply_view(struct wctx *w, int fd)
+{
+	struct alpc_msg_attrs *a = (void *)(w->scr + ATTRS_OFF);
+	__u64 size = 1 + rnd_below(&w->r, 3 * PAGE);
+	int sec = new_section(w, fd, size);
+
+	if (sec < 0)
+		return 0;
+	memset(a, 0, sizeof(*a));
+	a->flags = ALPC_ATTR_VIEW;
+	a->section_fd = sec;
+	a->view_offset = rnd64(&w->r) % size;
+	a->view_len = 1 + rnd64(&w->r) % (size - a->view_offset);
+	a->view_flags = one_in(&w->r, 2) ? ALPC_VIEW_READONLY : 0;
+	return uptr(a);
+}
+
+/*
  * Serves one message on a connection port or server communication port,
  * as a server would: accepts connection requests, answers requests.
  */
@@ -1968,6 +1993,8 @@ static void op_serve(struct wctx *w)
 		s->buf = uptr(w->scr + IN_OFF);
 		if (one_in(&w->r, 4))
 			s->attrs = build_attrs(w, ALPC_MSG_REPLY, fd);
+		else if (one_in(&w->r, 3))
+			s->attrs = reply_view(w, fd);
 		if (!rec_ret(w, OP_SEND, ioctl(fd, ALPC_IOC_SEND, s)))
 			atomic_fetch_add(&sh->replied, 1);
 	}
@@ -2185,6 +2212,7 @@ static int worker_main(int idx, __u64 seed, int nthreads, __s64 deadline)
 struct config {
 	__u64 seed;
 	unsigned int duration;
+	unsigned int debug_duration;
 	int threads;
 	int procs;
 	unsigned int kill_ms;
@@ -2563,8 +2591,8 @@ static void print_repro(const char *what, const struct config *cfg)
 
 static void usage(const char *argv0)
 {
-	fprintf(stderr, "Usage: %s [--seed N] [--duration S] [--threads T] [--procs P]\n"
-		"          [--kill-ms M]\n", argv0);
+	fprintf(stderr, "Usage: %s [--seed N] [--duration S] [--debug-duration S]\n"
+		"          [--threads T] [--procs P] [--kill-ms M]\n", argv0);
 	exit(2);
 }
 
@@ -2573,6 +2601,7 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "seed", required_argument, NULL, 's' },
 		{ "duration", required_argument, NULL, 'd' },
+		{ "debug-duration", required_argument, NULL, 'D' },
 		{ "threads", required_argument, NULL, 't' },
 		{ "procs", required_argument, NULL, 'p' },
 		{ "kill-ms", required_argument, NULL, 'k' },
@@ -2589,7 +2618,7 @@ int main(int argc, char **argv)
 	struct rng r;
 	int c, i, kfd, works;
 
-	while ((c = getopt_long(argc, argv, "s:d:t:p:k:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:d:D:t:p:k:", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			cfg.seed = strtoull(optarg, NULL, 0);
@@ -2597,6 +2626,9 @@ int main(int argc, char **argv)
 			break;
 		case 'd':
 			cfg.duration = strtoul(optarg, NULL, 0);
+			break;
+		case 'D':
+			cfg.debug_duration = strtoul(optarg, NULL, 0);
 			break;
 		case 't':
 			cfg.threads = atoi(optarg);
@@ -2616,6 +2648,9 @@ int main(int argc, char **argv)
 		usage(argv[0]);
 	if (!seeded)
 		cfg.seed = (__u64)alpc_now_ns() ^ ((__u64)getpid() << 32);
+	/* A lockdep kernel is the debug kernel. */
+	if (cfg.debug_duration && !access("/proc/lockdep", F_OK))
+		cfg.duration = cfg.debug_duration;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	printf("TAP version 13\n");
