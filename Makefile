@@ -39,7 +39,8 @@ EXAMPLE_BINS := $(EXAMPLE_SRCS:examples/%.cpp=$(B)/vm/tests/%)
 BENCH_SRCS := $(wildcard bench/*.cpp)
 BENCH_BIN := $(if $(BENCH_SRCS),$(B)/vm/tests/alpc_bench)
 GUEST_SCRIPTS := $(patsubst scripts/guest/%,$(B)/vm/tests/%,$(wildcard scripts/guest/*.sh))
-TEST_BINS := $(KSFT_BINS) $(CATCH_BIN) $(B)/vm/tests/manifest
+FUZZ_BIN := $(B)/vm/tests/alpc_fuzz
+TEST_BINS := $(KSFT_BINS) $(FUZZ_BIN) $(CATCH_BIN) $(B)/vm/tests/manifest
 
 LINES := $(or $(KERNEL),6.1 6.12)
 
@@ -52,6 +53,8 @@ help:
 	@echo "make bench      benchmarks against pipes, UNIX sockets, futexes, binder"
 	@echo "make check      all tests, in a VM of each kernel line and on the host"
 	@echo "make check-debug  the tests on a KASAN/lockdep/kmemleak kernel"
+	@echo "make fuzz       the fuzzer alone on the debug kernel, with coverage"
+	@echo "                (FUZZ_DURATION=seconds, default 1800; FUZZ_SEED=n)"
 	@echo "make module     alpc.ko in kmod/ (KERNEL=6.1|6.12, default: running kernel)"
 	@echo "make lib        libalpcu, static and shared, and its pkg-config file"
 	@echo "make setup      install packages and cache kernels (root; run automatically)"
@@ -135,6 +138,12 @@ check-debug: $(SETUP_STAMP) lib tests examples $(BENCH_BIN) $(GUEST_SCRIPTS)
 	scripts/intree-build.sh
 	scripts/check.sh check-debug debug
 
+# The fuzzer alone on the debug kernel (scripts/fuzz.sh): FUZZ_DURATION
+# seconds, default 1800; FUZZ_SEED, default random; FUZZ_PROCS, FUZZ_THREADS.
+fuzz: $(SETUP_STAMP) $(FUZZ_BIN) $(GUEST_SCRIPTS)
+	scripts/build-debug-kernel.sh
+	scripts/fuzz.sh
+
 # The main job: a VM with the module loaded, servers and clients at work.
 demo: $(SETUP_STAMP) lib tests examples $(BENCH_BIN) $(GUEST_SCRIPTS)
 	scripts/build-module.sh $(or $(KERNEL),6.1) $(B)/$(or $(KERNEL),6.1)
@@ -151,4 +160,5 @@ clean:
 	rm -rf $(B)
 	$(MAKE) -C kmod clean KDIR="$$(bash -c '. scripts/common.sh && line_env 6.1 | sed -n s/^KDIR=//p')" 2>/dev/null || true
 
-.PHONY: all help setup module lib tests examples demo bench check check-debug shell format clean
+.PHONY: all help setup module lib tests examples demo bench check check-debug fuzz shell format \
+	clean

@@ -42,7 +42,10 @@ inc=()
 
 logf=$(mktemp)
 trap 'rm -f "$logf"' EXIT
-make -C "$KDIR" M="$M" CONFIG_ALPC=m W=1 "${inc[@]}" -j"$(nproc)" modules >"$logf" 2>&1 ||
+# ALPC_MAKE_ARGS: more kbuild variables, e.g. GCOV_PROFILE=y (scripts/fuzz.sh).
+# shellcheck disable=SC2086
+make -C "$KDIR" M="$M" CONFIG_ALPC=m W=1 "${inc[@]}" ${ALPC_MAKE_ARGS:-} -j"$(nproc)" modules \
+	>"$logf" 2>&1 ||
 	{ cat "$logf"; die "module build failed for $line"; }
 if grep -q 'warning:' "$logf"; then
 	grep -B2 -A6 'warning:' "$logf"

@@ -83,6 +83,7 @@ show() {
 		case $l in
 		PASS*|FAIL*|SKIP*) echo "$l" >>"$out"; printf '%s [%s] %s\n' "${l%% *}" "$line" "${l#* }" ;;
 		LOG*) printf '     [%s] %s\n' "$line" "${l#LOG }" ;;
+		GCDA*) ;;	# coverage data (make fuzz): kept in results.log only
 		INFO*|DONE) echo "$l" >>"$out"; [ "$mode" = check ] || printf '%s\n' "$l" ;;
 		*) printf '%s\n' "$l" ;;
 		esac
@@ -106,6 +107,8 @@ if ! grep -qx DONE "$out"; then
 		fail "vm: ended before the tests finished (panic?)"
 	fi
 	tail -60 "$console" | sed "s/^/     [$line] /"
+	# A fuzzer run names its seed in the kernel log: show it with the panic.
+	grep -h 'reproduce: ' "$console" | tail -1 | sed "s/^/     [$line] /"
 elif [ "$qrc" = 137 ]; then
 	fail "vm: did not power off"
 fi
