@@ -27,7 +27,10 @@
  *
  * Pointers the kernel writes through always lead into a scratch area
  * followed by a guard page, so no generated argument can make the kernel
- * scribble on the fuzzer itself.
+ * scribble on the fuzzer itself; so do regions lent to ALPC_IOC_ACCESS,
+ * which can be written at any offset, for their whole length. A worker
+ * or child that crashes all the same fails the run: either the fuzzer
+ * broke that rule, or the kernel wrote where it must not.
  *
  * Determinism: every worker thread draws its choices from its own
  * splitmix64 stream, derived from the seed, the worker's index and
@@ -141,7 +144,7 @@ struct shared {
 	atomic_ulong received_flags[N_MF];
 	atomic_ulong completions[2];	/* message entries, CONNECT entries */
 	atomic_ulong ring_reaped;
-	atomic_ulong children, children_killed;
+	atomic_ulong children, children_killed, children_crashed;
 	atomic_ulong progress[PROCS_MAX];
 	atomic_ulong accepted, rejected, replied, accessed;
 	pid_t run;			/* names are "fz<run>-<n>" */
@@ -1023,7 +1026,16 @@ static __u64 build_attrs(struct wctx *w, __u32 type, int fd)
 			a->region_addr = uptr(w->lend) +
 					 rnd_below(&w->r, LEND_SIZE - a->region_len + 1);
 		} else {
-			a->region_addr = one_in(&w->r, 2) ? bad_ptr(w) : ~0ULL - 10;
+			/*
+			 * Where nothing is mapped for the whole length: a guard
+			 * page would do for a copy, which stops there, but an
+			 * access at an offset lands past it.
+			 */
+			static const __u64 nowhere[] = {
+				0, 1, 0xffff800000000000ULL, ~0ULL - 10,
+			};
+
+			a->region_addr = nowhere[rnd_below(&w->r, ARRAY_SIZE(nowhere))];
 			a->region_len = PICK(w, 0, 1, 4096, 0x7fffffff);
 		}
 	}
@@ -2004,9 +2016,11 @@ static void run_ops(struct wctx *w, unsigned int budget);
 
 /*
  * A child with a copy of this process's pool and mappings: some
- * operations on the inherited fds, maybe as another user or with few fd
- * numbers left, until its parent kills it (mostly mid-operation) or it
- * runs out of time.
+ * operations on the inherited fds, maybe as another user, in new IPC or
+ * user namespaces, or with few fd numbers left, until its parent kills
+ * it (mostly mid-operation), it runs out of time, or it execs a program
+ * that exits at once (close-on-exec closes most fds; the rest go at its
+ * exit, and requests it lent memory to outlive its old mm).
  */
 static void child_main(struct wctx *w)
 {
@@ -2025,6 +2039,10 @@ static void child_main(struct wctx *w)
 		/* Other groups than at connect: CRED_CHANGED, and groups to receive. */
 		setgroups(1 + rnd_below(&w->r, 3), groups);
 	}
+	if (one_in(&w->r, 8))
+		unshare(CLONE_NEWIPC);		/* new names: the shared ones are not there */
+	if (one_in(&w->r, 8))
+		unshare(CLONE_NEWUSER);		/* unmapped ids: overflow ids, EINVAL */
 	if (one_in(&w->r, 4) && setresgid(65534, 65534, 65534) == 0)
 		setresuid(65534, 65534, 65534);
 	if (one_in(&w->r, 4)) {
@@ -2033,6 +2051,8 @@ static void child_main(struct wctx *w)
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
 	run_ops(w, 1 + rnd_below(&w->r, 60));
+	if (one_in(&w->r, 8))
+		execl("/bin/true", "true", (char *)NULL);
 	if (one_in(&w->r, 2))
 		_exit(0);
 	/* Or leave the way a crash would: every fd closed by exit. */
@@ -2067,6 +2087,9 @@ static void op_fork(struct wctx *w)
 	}
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
+	/* Killed by us, or by its alarm; any other signal is a crash. */
+	if (WIFSIGNALED(status) && WTERMSIG(status) != SIGKILL && WTERMSIG(status) != SIGALRM)
+		atomic_fetch_add(&sh->children_crashed, 1);
 }
 
 struct weighted {
@@ -2610,7 +2633,7 @@ int main(int argc, char **argv)
 	struct config cfg = { .duration = 60, .threads = 4, .procs = 4, .kill_ms = 3000 };
 	pid_t pids[PROCS_MAX];
 	unsigned int gen[PROCS_MAX] = { 0 }, restarts = 0, pairs;
-	unsigned long last[PROCS_MAX] = { 0 }, lost = 0;
+	unsigned long last[PROCS_MAX] = { 0 }, lost = 0, crashed = 0;
 	__s64 last_change[PROCS_MAX], start, end, now, next_kill;
 	char splat[512] = "", note[256], stall[128] = "";
 	bool seeded = false, traced, hung = false;
@@ -2661,7 +2684,7 @@ int main(int argc, char **argv)
 		printf("1..0 # SKIP no %s\n", ALPC_DEVICE_PATH);
 		return 4;
 	}
-	printf("1..4\n");
+	printf("1..5\n");
 
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (sh == MAP_FAILED) {
@@ -2700,9 +2723,11 @@ int main(int argc, char **argv)
 
 			/* A worker that ended by itself (it should not): start another. */
 			if (waitpid(pids[i], &status, WNOHANG) == pids[i]) {
-				if (!(WIFEXITED(status) && !WEXITSTATUS(status)))
+				if (!(WIFEXITED(status) && !WEXITSTATUS(status))) {
 					printf("# worker %d (pid %d) ended: status 0x%x\n", i,
 					       pids[i], status);
+					crashed++;
+				}
 				pids[i] = start_worker(&cfg, i, ++gen[i], end);
 				last_change[i] = now;
 			}
@@ -2775,7 +2800,13 @@ int main(int argc, char **argv)
 	       (unsigned long long)cfg.seed);
 	printf("%sok 4 module still works after the run (seed %llu)\n", works ? "not " : "",
 	       (unsigned long long)cfg.seed);
-	if (splat[0] || hung || works) {
+	crashed += sh->children_crashed;
+	if (crashed)
+		printf("# %lu workers and %lu children crashed\n", crashed - sh->children_crashed,
+		       (unsigned long)sh->children_crashed);
+	printf("%sok 5 no worker or child crashed (seed %llu)\n", crashed ? "not " : "",
+	       (unsigned long long)cfg.seed);
+	if (splat[0] || hung || works || crashed) {
 		print_repro("FAILED: reproduce with", &cfg);
 		return 1;
 	}
