@@ -2026,7 +2026,10 @@ static void child_main(struct wctx *w)
 {
 	struct rlimit rl;
 
-	/* Other threads may have held them at fork(): nobody else is here now. */
+	/*
+	 * Another thread may have held the pool's lock at fork(), and this
+	 * one held the mappings': nobody else is here now.
+	 */
 	pthread_mutex_init(&w->p->lock, NULL);
 	pthread_mutex_init(&w->p->map_lock, NULL);
 	w->p->child = true;
@@ -2069,12 +2072,19 @@ static void op_fork(struct wctx *w)
 
 	if (w->p->child)
 		return;
+	/*
+	 * With the mappings' lock: no other thread is half-way through
+	 * changing a mapping and its record, so the child's copy of the
+	 * records matches its copy of the address space.
+	 */
+	pthread_mutex_lock(&w->p->map_lock);
 	pid = fork();
 	if (!pid) {
 		w->r.s = seed;
 		child_main(w);
 		_exit(0);
 	}
+	pthread_mutex_unlock(&w->p->map_lock);
 	if (rec_ret(w, OP_FORK, pid < 0 ? -1 : 0))
 		return;
 	atomic_fetch_add(&sh->children, 1);
