@@ -1803,8 +1803,14 @@ static void op_pair(struct wctx *w)
 		took_msg(w, port, &r->info, NULL, 0);
 		ours = r->info.len == sizeof(token) &&
 		       !memcmp(w->scr + OUT_OFF, &token, sizeof(token));
-		if (r->info.type == ALPC_MSG_CONNECTION_REQUEST)
+		if (ours && one_in(&w->r, 8)) {
+			/* Left unanswered, for its client to cancel. */
+			plist_push(w->p, &w->p->sent, (struct pending){ .fd = client,
+									.id = r->info.id });
+			ours = false;
+		} else if (r->info.type == ALPC_MSG_CONNECTION_REQUEST) {
 			comm = accept_one(w, port, r->info.id, true);
+		}
 	}
 	/* A client whose server end we hold: round trips can run on it. */
 	pool_add(w, client, K_CLIENT, 0, ours && comm >= 0 ? (comm > 0 ? comm : port) : -1);
