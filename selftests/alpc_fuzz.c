@@ -1805,8 +1805,9 @@ static void op_pair(struct wctx *w)
 		       !memcmp(w->scr + OUT_OFF, &token, sizeof(token));
 		if (ours && one_in(&w->r, 8)) {
 			/* Left unanswered, for its client to cancel. */
-			plist_push(w->p, &w->p->sent, (struct pending){ .fd = client,
-									.id = r->info.id });
+			struct pending e = { .fd = client, .id = r->info.id };
+
+			plist_push(w->p, &w->p->sent, e);
 			ours = false;
 		} else if (r->info.type == ALPC_MSG_CONNECTION_REQUEST) {
 			comm = accept_one(w, port, r->info.id, true);
