@@ -230,8 +230,10 @@ void alpc_msg_enqueue(struct alpc_end *end, struct alpc_msg *msg, bool sync)
 /* Turns a request its receiver has into the CANCELED message for it. */
 static void alpc_req_to_canceled(struct alpc_msg *req)
 {
-	/* Its fds go now: the receiver never gets them. */
+	/* A notice from the kernel now: no fds, and no sender to speak of. */
 	alpc_msg_files_put(req);
+	req->peer = false;
+	req->cred_changed = false;
 	req->state = ALPC_REQ_NONE;
 	req->type = ALPC_MSG_CANCELED;
 	req->ref_id = req->id;
