@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/fsuid.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -75,6 +76,31 @@ static int child_fail(int line, const char *what)
 }
 
 #define CHILD_FAIL(what)	child_fail(__LINE__, what)
+
+struct spawn_arg {
+	int (*fn)(void *arg);
+	void *arg;
+};
+
+static int spawn_main(void *p)
+{
+	struct spawn_arg *s = p;
+
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL))
+		return CHILD_NO_SETUP;
+	return s->fn(s->arg);
+}
+
+/*
+ * As alpc_fork(), but the child dies with the test's process: none is
+ * left behind holding ports when an ASSERT ends a test early.
+ */
+static pid_t spawn(int (*fn)(void *arg), void *arg)
+{
+	struct spawn_arg s = { fn, arg };
+
+	return alpc_fork(spawn_main, &s);
+}
 
 /* True if @ret is a failure with @err. */
 static bool failed_with(int ret, int err)
@@ -288,7 +314,7 @@ static void try_connect(int port, const struct attempt *a, struct outcome *o)
 
 	memset(o, 0, sizeof(*o));
 	o->err = -1;
-	pid = alpc_fork(attempt_main, (void *)a);
+	pid = spawn(attempt_main, (void *)a);
 	if (pid < 0)
 		return;
 	for (;;) {
@@ -389,6 +415,24 @@ static int reopen_port(int *port, int dev, const char *name, __u32 mode)
 }
 
 /*
+ * Creates a port under @name with @mode while running with effective ids
+ * @uid and @gid, so that they own it; back to root after. Returns the fd.
+ */
+static int create_port_as(int dev, const char *name, __u32 mode, uid_t uid, gid_t gid)
+{
+	int fd, err;
+
+	if (setresgid(-1, gid, -1) || setresuid(-1, uid, -1))
+		return -1;
+	fd = alpc_create_port_mode(dev, name, NULL, 0, mode);
+	err = errno;
+	if (setresuid(-1, 0, -1) || setresgid(-1, 0, -1))
+		abort();
+	errno = err;
+	return fd;
+}
+
+/*
  * Connect permission
  * ==================
  */
@@ -422,11 +466,7 @@ TEST_F(sec, new_port_descriptor_is_creator_and_mode)
 	close(fd);
 
 	/* The owner is the effective uid and gid, not the real ones. */
-	ASSERT_EQ(0, setresgid(0, GID_X, 0));
-	ASSERT_EQ(0, setresuid(0, UID_B, 0));
-	fd = alpc_create_port_mode(self->dev, name, NULL, 0, 0);
-	ASSERT_EQ(0, setresuid(0, 0, 0));
-	ASSERT_EQ(0, setresgid(0, 0, 0));
+	fd = create_port_as(self->dev, name, 0, UID_B, GID_X);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, alpc_get_security(fd, NULL, &sd));
 	EXPECT_EQ(UID_B, sd.uid);
@@ -467,19 +507,19 @@ TEST_F(sec, group_write_bit_admits_port_group)
 	struct who by_group = { UID_A, UID_A, GID_A, 2, { GID_Z, GID_X } };
 	struct who outsider = { UID_A, UID_A, GID_A, 1, { GID_Z } };
 
-	ASSERT_EQ(0, setegid(GID_X));
-	self->port = alpc_create_port_mode(self->dev, self->name, NULL, 0, 0620);
-	ASSERT_EQ(0, setegid(0));
+	self->port = create_port_as(self->dev, self->name, 0620, 0, GID_X);
 	ASSERT_LE(0, self->port);
 	check_admitted(_metadata, self->dev, self->port, self->name, &by_egid);
 	check_admitted(_metadata, self->dev, self->port, self->name, &by_group);
 	check_refused(_metadata, self->dev, self->port, self->name, &outsider, EACCES);
 
 	/* As for files, a member is judged by the group bits alone, not the other bits. */
-	ASSERT_EQ(0, set_acl(self->port, 0602, NULL, 0));
+	close(self->port);
+	self->port = create_port_as(self->dev, self->name, 0602, 0, GID_X);
+	ASSERT_LE(0, self->port);
+	check_admitted(_metadata, self->dev, self->port, self->name, &outsider);
 	check_refused(_metadata, self->dev, self->port, self->name, &by_egid, EACCES);
 	check_refused(_metadata, self->dev, self->port, self->name, &by_group, EACCES);
-	check_admitted(_metadata, self->dev, self->port, self->name, &outsider);
 }
 
 /* No capability bypasses the check: root is refused where the descriptor refuses it. */
@@ -489,9 +529,7 @@ TEST_F(sec, root_is_subject_to_mode)
 	int client;
 
 	/* Another uid's default port. */
-	ASSERT_EQ(0, seteuid(UID_B));
-	self->port = alpc_create_port_mode(self->dev, self->name, NULL, 0, 0);
-	ASSERT_EQ(0, seteuid(0));
+	self->port = create_port_as(self->dev, self->name, 0, UID_B, GID_B);
 	ASSERT_LE(0, self->port);
 	ASSERT_EQ(-1, alpc_connect(self->dev, self->name, NULL, 0, ALPC_WAIT_NS, NULL, 0, NULL));
 	EXPECT_EQ(EACCES, errno);
@@ -512,6 +550,20 @@ TEST_F(sec, root_is_subject_to_mode)
 	close(client);
 }
 
+/*
+ * Makes *@port anew under @name with @mode and the @n entries at @aces.
+ * Each descriptor under test gets a fresh port, so that the checks stay
+ * apart: a refused connect must leave nothing behind on the port, but
+ * that is a test of its own (refused_connects_leave_port_usable).
+ */
+static int acl_port(int *port, int dev, const char *name, __u32 mode,
+		    const struct alpc_ace *aces, int n)
+{
+	if (reopen_port(port, dev, name, mode) < 0)
+		return -1;
+	return n ? set_acl(*port, mode, aces, n) : 0;
+}
+
 /* A deny entry beats a mode that would let the client in. */
 TEST_F(sec, deny_entry_beats_mode)
 {
@@ -523,20 +575,19 @@ TEST_F(sec, deny_entry_beats_mode)
 	struct who x_group = { UID_B, UID_B, GID_B, 1, { GID_X } };
 	struct who root = who_ids(0, 0);
 
-	ASSERT_LE(0, reopen_port(&self->port, self->dev, self->name, 0666));
-	ASSERT_EQ(0, set_acl(self->port, 0666, deny_a, 1));
-	check_refused(_metadata, self->dev, self->port, self->name, &a, EACCES);
+	ASSERT_EQ(0, acl_port(&self->port, self->dev, self->name, 0666, deny_a, 1));
 	check_admitted(_metadata, self->dev, self->port, self->name, &b);
+	check_refused(_metadata, self->dev, self->port, self->name, &a, EACCES);
 
-	ASSERT_EQ(0, set_acl(self->port, 0666, deny_x, 1));
+	ASSERT_EQ(0, acl_port(&self->port, self->dev, self->name, 0666, deny_x, 1));
+	check_admitted(_metadata, self->dev, self->port, self->name, &b);
 	check_refused(_metadata, self->dev, self->port, self->name, &x_egid, EACCES);
 	check_refused(_metadata, self->dev, self->port, self->name, &x_group, EACCES);
-	check_admitted(_metadata, self->dev, self->port, self->name, &b);
 
 	/* The owner, root, is named by the entry like anyone. */
-	ASSERT_EQ(0, set_acl(self->port, 0666, deny_root, 1));
-	check_refused(_metadata, self->dev, self->port, self->name, &root, EACCES);
+	ASSERT_EQ(0, acl_port(&self->port, self->dev, self->name, 0666, deny_root, 1));
 	check_admitted(_metadata, self->dev, self->port, self->name, &a);
+	check_refused(_metadata, self->dev, self->port, self->name, &root, EACCES);
 }
 
 /* An allow entry lets in a uid the mode refuses, and nobody else. */
@@ -545,9 +596,9 @@ TEST_F(sec, allow_entry_admits_uid_mode_refuses)
 	static const struct alpc_ace allow_a[] = { { ALPC_ACE_ALLOW_UID, UID_A } };
 	struct who a = who_ids(UID_A, GID_A), b = who_ids(UID_B, GID_A);
 
-	ASSERT_LE(0, reopen_port(&self->port, self->dev, self->name, 0600));
+	ASSERT_EQ(0, acl_port(&self->port, self->dev, self->name, 0600, NULL, 0));
 	check_refused(_metadata, self->dev, self->port, self->name, &a, EACCES);
-	ASSERT_EQ(0, set_acl(self->port, 0600, allow_a, 1));
+	ASSERT_EQ(0, acl_port(&self->port, self->dev, self->name, 0600, allow_a, 1));
 	check_admitted(_metadata, self->dev, self->port, self->name, &a);
 	check_refused(_metadata, self->dev, self->port, self->name, &b, EACCES);
 }
@@ -574,20 +625,19 @@ TEST_F(sec, first_matching_entry_wins)
 	struct who a = who_ids(UID_A, GID_A);
 	struct who ax = who_ids(UID_A, GID_X), bx = who_ids(UID_B, GID_X);
 
-	ASSERT_LE(0, reopen_port(&self->port, self->dev, self->name, 0666));
-	ASSERT_EQ(0, set_acl(self->port, 0666, allow_then_deny, 2));
+	ASSERT_EQ(0, acl_port(&self->port, self->dev, self->name, 0666, allow_then_deny, 2));
 	check_admitted(_metadata, self->dev, self->port, self->name, &a);
-	ASSERT_EQ(0, set_acl(self->port, 0666, deny_then_allow, 2));
+	ASSERT_EQ(0, acl_port(&self->port, self->dev, self->name, 0666, deny_then_allow, 2));
 	check_refused(_metadata, self->dev, self->port, self->name, &a, EACCES);
 
-	ASSERT_EQ(0, set_acl(self->port, 0600, group_then_uid, 2));
+	ASSERT_EQ(0, acl_port(&self->port, self->dev, self->name, 0600, group_then_uid, 2));
 	check_admitted(_metadata, self->dev, self->port, self->name, &ax);
-	ASSERT_EQ(0, set_acl(self->port, 0600, uid_then_group, 2));
-	check_refused(_metadata, self->dev, self->port, self->name, &ax, EACCES);
+	ASSERT_EQ(0, acl_port(&self->port, self->dev, self->name, 0600, uid_then_group, 2));
 	check_admitted(_metadata, self->dev, self->port, self->name, &bx);
+	check_refused(_metadata, self->dev, self->port, self->name, &ax, EACCES);
 
 	/* Entries that do not name the client are passed over. */
-	ASSERT_EQ(0, set_acl(self->port, 0600, other_then_allow, 3));
+	ASSERT_EQ(0, acl_port(&self->port, self->dev, self->name, 0600, other_then_allow, 3));
 	check_admitted(_metadata, self->dev, self->port, self->name, &a);
 }
 
@@ -619,6 +669,28 @@ TEST_F(sec, entries_judge_effective_uid)
 	check_refused(_metadata, self->dev, self->port, self->name, &real_a, EACCES);
 }
 
+/* A refused connect takes no place on the port: later clients still get in. */
+TEST_F(sec, refused_connects_leave_port_usable)
+{
+	struct who a = who_ids(UID_A, GID_A), root = who_ids(0, 0);
+	struct attempt at;
+	struct outcome o;
+	int i;
+
+	ASSERT_LE(0, reopen_port(&self->port, self->dev, self->name, 0600));
+	for (i = 0; i < 3; i++)
+		check_refused(_metadata, self->dev, self->port, self->name, &a, EACCES);
+	check_admitted(_metadata, self->dev, self->port, self->name, &root);
+
+	/* Nor does a connect refused for the owner it asked for. */
+	attempt_init(&at, self->dev, self->name, &root);
+	at.flags = ALPC_CONNECT_SERVER_UID;
+	at.server_uid = UID_B;
+	try_connect(self->port, &at, &o);
+	EXPECT_EQ(EPERM, o.err);
+	check_admitted(_metadata, self->dev, self->port, self->name, &root);
+}
+
 /*
  * Who may read and change a descriptor
  * ====================================
@@ -644,7 +716,7 @@ static pid_t fork_as(const struct who *w, int (*fn)(void *arg), void *arg)
 {
 	struct as_child c = { *w, fn, arg };
 
-	return alpc_fork(as_child_main, &c);
+	return spawn(as_child_main, &c);
 }
 
 /* Runs @fn(@arg) as @w in a child; returns its exit status. */
@@ -799,14 +871,15 @@ TEST_F(sec, mode_change_refuses_new_connects_keeps_old)
 	/* The refused connect never reached the server. */
 	ASSERT_EQ(-1, alpc_recv(self->port, NULL, 0, 0, &info));
 	EXPECT_EQ(EAGAIN, errno);
-	ASSERT_EQ(0, gate_pass(&s.go));
-	EXPECT_EQ(0, alpc_wait_child(pid));
-	ASSERT_EQ(0, alpc_recv(self->port, NULL, 0, ALPC_WAIT_NS, &info));
-	EXPECT_EQ(ALPC_MSG_PORT_CLOSED, info.type);
 
 	/* Loosened again, it lets the client in from then on. */
 	ASSERT_EQ(0, set_acl(self->port, 0666, NULL, 0));
 	check_admitted(_metadata, self->dev, self->port, self->name, &a);
+
+	ASSERT_EQ(0, gate_pass(&s.go));
+	EXPECT_EQ(0, alpc_wait_child(pid));
+	ASSERT_EQ(0, alpc_recv(self->port, NULL, 0, ALPC_WAIT_NS, &info));
+	EXPECT_EQ(ALPC_MSG_PORT_CLOSED, info.type);
 	gate_close(&s.ready);
 	gate_close(&s.go);
 }
@@ -893,10 +966,9 @@ TEST_F(sec, owner_cannot_give_port_away_root_can)
 	struct sd_job j = { -1, NULL, -1 };
 	struct alpc_security sd;
 
-	ASSERT_LE(0, reopen_port(&self->port, self->dev, self->name, 0600));
+	self->port = create_port_as(self->dev, self->name, 0600, UID_B, GID_B);
+	ASSERT_LE(0, self->port);
 	j.fd = self->port;
-	sd_init(&sd, UID_B, GID_B, 0600);
-	ASSERT_EQ(0, alpc_set_security(self->port, NULL, &sd));
 	ASSERT_EQ(0, alpc_get_security(self->dev, self->name, &sd));
 	EXPECT_EQ(UID_B, sd.uid);
 	EXPECT_EQ(GID_B, sd.gid);
@@ -908,10 +980,35 @@ TEST_F(sec, owner_cannot_give_port_away_root_can)
 
 	/* Root, not the owner, gives it on. */
 	sd.uid = UID_C;
-	ASSERT_EQ(0, alpc_set_security(self->dev, self->name, &sd));
+	ASSERT_EQ(0, alpc_set_security(self->dev, self->name, &sd)) {
+		TH_LOG("root's SET of a new owner: %s", strerror(errno));
+	}
 	ASSERT_EQ(0, alpc_get_security(self->port, NULL, &sd));
 	EXPECT_EQ(UID_C, sd.uid);
 	EXPECT_EQ(0, run_as(&b, former_owner_main, &j));
+}
+
+/* CAP_SYS_ADMIN changes owner and group of its own port too, to any ids. */
+TEST_F(sec, root_owner_can_give_its_port_away)
+{
+	struct alpc_security sd;
+
+	ASSERT_LE(0, reopen_port(&self->port, self->dev, self->name, 0600));
+	ASSERT_EQ(0, alpc_get_security(self->port, NULL, &sd));
+	ASSERT_EQ(geteuid(), sd.uid);
+	/* A group root is not in. */
+	sd.gid = GID_X;
+	EXPECT_EQ(0, alpc_set_security(self->port, NULL, &sd)) {
+		TH_LOG("the owner's SET of a group it is not in: %s", strerror(errno));
+	}
+	sd.uid = UID_B;
+	sd.gid = GID_B;
+	ASSERT_EQ(0, alpc_set_security(self->port, NULL, &sd)) {
+		TH_LOG("the owner's SET of a new owner: %s", strerror(errno));
+	}
+	ASSERT_EQ(0, alpc_get_security(self->port, NULL, &sd));
+	EXPECT_EQ(UID_B, sd.uid);
+	EXPECT_EQ(GID_B, sd.gid);
 }
 
 /* As the owner: gid changes to its egid or a supplementary group only. */
@@ -946,10 +1043,9 @@ TEST_F(sec, owner_gid_change_limited_to_its_groups)
 	struct sd_job j = { -1, NULL, -1 };
 	struct alpc_security sd;
 
-	ASSERT_LE(0, reopen_port(&self->port, self->dev, self->name, 0600));
+	self->port = create_port_as(self->dev, self->name, 0600, UID_B, 0);
+	ASSERT_LE(0, self->port);
 	j.fd = self->port;
-	sd_init(&sd, UID_B, 0, 0600);
-	ASSERT_EQ(0, alpc_set_security(self->port, NULL, &sd));
 	EXPECT_EQ(0, run_as(&b, gid_change_main, &j));
 	ASSERT_EQ(0, alpc_get_security(self->port, NULL, &sd));
 	EXPECT_EQ(GID_B, sd.gid);
@@ -1267,13 +1363,20 @@ TEST_F(sec, server_uid_defeats_name_squatter)
 	EXPECT_EQ(0, o.requests);
 
 	/* The check follows the owner the descriptor names now. */
-	ASSERT_EQ(0, alpc_get_security(self->port, NULL, &sd));
-	sd.uid = UID_B;
-	ASSERT_EQ(0, alpc_set_security(self->port, NULL, &sd));
+	close(self->port);
+	self->port = create_port_as(self->dev, self->name, 0666, UID_B, GID_B);
+	ASSERT_LE(0, self->port);
 	try_connect(self->port, &at, &o);
 	EXPECT_EQ(0, o.err);
 	EXPECT_EQ(1, o.requests);
+	ASSERT_EQ(0, alpc_get_security(self->port, NULL, &sd));
+	sd.uid = 0;
+	ASSERT_EQ(0, alpc_set_security(self->port, NULL, &sd));
 	at.server_uid = 0;
+	try_connect(self->port, &at, &o);
+	EXPECT_EQ(0, o.err);
+	EXPECT_EQ(1, o.requests);
+	at.server_uid = UID_B;
 	try_connect(self->port, &at, &o);
 	EXPECT_EQ(EPERM, o.err);
 	EXPECT_EQ(0, o.requests);
@@ -1453,7 +1556,7 @@ TEST_F(cred, message_shows_change_since_connect)
 	pid_t pid;
 
 	ASSERT_EQ(0, gate_open(&j.done));
-	pid = alpc_fork(cred_client_main, &j);
+	pid = spawn(cred_client_main, &j);
 	ASSERT_LT(0, pid);
 	ASSERT_EQ(0, alpc_recv(self->port, NULL, 0, ALPC_WAIT_NS, &info));
 	ASSERT_EQ(ALPC_MSG_CONNECTION_REQUEST, info.type);
@@ -1521,7 +1624,7 @@ TEST_F(sec, server_cred_change_after_accept_is_flagged)
 	ASSERT_EQ(id, info.id);
 	args[0] = self->port;
 	args[1] = id;
-	EXPECT_EQ(0, alpc_wait_child(alpc_fork(server_setuid_reply_main, args)));
+	EXPECT_EQ(0, alpc_wait_child(spawn(server_setuid_reply_main, args)));
 	ASSERT_EQ(0, alpc_recv(client, buf, sizeof(buf), ALPC_WAIT_NS, &info));
 	EXPECT_EQ(ALPC_MSG_REPLY, info.type);
 	EXPECT_EQ(id, info.ref_id);
@@ -1590,7 +1693,7 @@ static void run_exec_client(struct __test_metadata *_metadata, int dev, int port
 	pid_t pid;
 
 	ASSERT_EQ(0, gate_open(&j.done));
-	pid = alpc_fork(exec_client_main, &j);
+	pid = spawn(exec_client_main, &j);
 	ASSERT_LT(0, pid);
 	ASSERT_EQ(0, alpc_recv(port, NULL, 0, ALPC_WAIT_NS, &info));
 	ASSERT_EQ(ALPC_MSG_CONNECTION_REQUEST, info.type);
@@ -1738,7 +1841,7 @@ TEST_F(sec, pidfd_of_registered_client_is_delivered)
 
 	ASSERT_LE(0, reopen_port(&self->port, self->dev, self->name, 0));
 	ASSERT_EQ(0, gate_open(&j.done));
-	pid = alpc_fork(pidfd_client_main, &j);
+	pid = spawn(pidfd_client_main, &j);
 	ASSERT_LT(0, pid);
 	ASSERT_EQ(0, alpc_recv(self->port, NULL, 0, ALPC_WAIT_NS, &info));
 	ASSERT_EQ(ALPC_MSG_CONNECTION_REQUEST, info.type);
@@ -1796,7 +1899,7 @@ TEST_F(sec, pidfd_only_for_the_registered_process)
 	close(pidfd);
 
 	/* A child sharing the connection is not the process that registered. */
-	pid = alpc_fork(send_datagram_main, &client);
+	pid = spawn(send_datagram_main, &client);
 	ASSERT_LT(0, pid);
 	EXPECT_EQ(0, alpc_wait_child(pid));
 	ASSERT_EQ(0, recv_pidfd(self->port, &info, &pidfd));
@@ -1829,9 +1932,24 @@ static int wait_gate_main(void *p)
 	return gate_wait(p) ? 1 : 0;
 }
 
+struct pidfd_connect {
+	int dev;
+	const char *name;
+	int pidfd;
+};
+
+/* Exits with the errno of a connect registering j->pidfd, or 0. */
+static int connect_pidfd_main(void *p)
+{
+	struct pidfd_connect *j = p;
+
+	return connect_pidfd(j->dev, j->name, j->pidfd, ALPC_WAIT_NS) < 0 ? errno : 0;
+}
+
 /* A pidfd of another process fails with EINVAL, and the server sees nothing. */
 TEST_F(sec, connect_pidfd_of_other_process_is_einval)
 {
+	struct pidfd_connect j;
 	struct alpc_msg_info info;
 	int theirs, ours;
 	struct gate g;
@@ -1839,7 +1957,7 @@ TEST_F(sec, connect_pidfd_of_other_process_is_einval)
 
 	ASSERT_LE(0, reopen_port(&self->port, self->dev, self->name, 0));
 	ASSERT_EQ(0, gate_open(&g));
-	pid = alpc_fork(wait_gate_main, &g);
+	pid = spawn(wait_gate_main, &g);
 	ASSERT_LT(0, pid);
 	theirs = alpc_pidfd_open(pid);
 	ASSERT_LE(0, theirs);
@@ -1851,9 +1969,10 @@ TEST_F(sec, connect_pidfd_of_other_process_is_einval)
 	/* Nor the other way round: a child passing its parent's pidfd. */
 	ours = alpc_pidfd_open(getpid());
 	ASSERT_LE(0, ours);
-	pid = fork();
-	if (pid == 0)
-		_exit(connect_pidfd(self->dev, self->name, ours, ALPC_WAIT_NS) < 0 ? errno : 0);
+	j.dev = self->dev;
+	j.name = self->name;
+	j.pidfd = ours;
+	pid = spawn(connect_pidfd_main, &j);
 	ASSERT_LT(0, pid);
 	EXPECT_EQ(EINVAL, alpc_wait_child(pid));
 	ASSERT_EQ(-1, alpc_recv(self->port, NULL, 0, 0, &info));
@@ -1918,17 +2037,18 @@ TEST_F(sec, accept_bad_pidfd_fails_and_request_stays_pending)
 
 	ASSERT_LE(0, reopen_port(&self->port, self->dev, self->name, 0));
 	ASSERT_EQ(0, gate_open(&g));
-	pid = alpc_fork(wait_gate_main, &g);
+	pid = spawn(wait_gate_main, &g);
 	ASSERT_LT(0, pid);
 	theirs = alpc_pidfd_open(pid);
 	ASSERT_LE(0, theirs);
 	null = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	ASSERT_LE(0, null);
+	mine = alpc_pidfd_open(getpid());
+	ASSERT_LE(0, mine);
+	/* The last fd opened, so that no other takes its number. */
 	closed = dup(null);
 	ASSERT_LE(0, closed);
 	close(closed);
-	mine = alpc_pidfd_open(getpid());
-	ASSERT_LE(0, mine);
 
 	ASSERT_EQ(0, alpc_connector_start(&c, self->dev, self->name, NULL, 0, ALPC_WAIT_NS, 0));
 	ASSERT_EQ(0, alpc_recv(self->port, NULL, 0, ALPC_WAIT_NS, &info));
@@ -2034,7 +2154,7 @@ static pid_t fork_with_pid(pid_t want, struct gate *g)
 			return -1;
 		}
 		close(fd);
-		pid = alpc_fork(wait_gate_main, g);
+		pid = spawn(wait_gate_main, g);
 		if (pid == want || pid < 0)
 			return pid;
 		kill(pid, SIGKILL);
@@ -2060,7 +2180,7 @@ TEST_F(sec, pidfd_names_dead_sender_after_pid_reuse)
 		SKIP(return, "cannot choose pids: ns_last_pid is not writable");
 	ASSERT_LE(0, reopen_port(&self->port, self->dev, self->name, 0));
 	ASSERT_EQ(0, gate_open(&g));
-	pid = alpc_fork(pidfd_client_main, &j);
+	pid = spawn(pidfd_client_main, &j);
 	ASSERT_LT(0, pid);
 	ASSERT_EQ(0, alpc_recv(self->port, NULL, 0, ALPC_WAIT_NS, &info));
 	ASSERT_EQ(ALPC_MSG_CONNECTION_REQUEST, info.type);
@@ -2145,7 +2265,7 @@ TEST_F(sec, recv_groups_reports_sender_groups)
 
 	ASSERT_LE(0, reopen_port(&self->port, self->dev, self->name, 0));
 	ASSERT_EQ(0, gate_open(&j.done));
-	pid = alpc_fork(groups_client_main, &j);
+	pid = spawn(groups_client_main, &j);
 	ASSERT_LT(0, pid);
 	ASSERT_EQ(0, alpc_recv(self->port, NULL, 0, ALPC_WAIT_NS, &info));
 	ASSERT_EQ(ALPC_MSG_CONNECTION_REQUEST, info.type);
@@ -2340,7 +2460,7 @@ TEST_F_TIMEOUT(fds, thousand_fds_cross_without_leaks, 120)
 	before = count_fds();
 	ASSERT_LT(0, before);
 	ASSERT_EQ(0, gate_open(&f.done));
-	pid = alpc_fork(fd_sender_main, &f);
+	pid = spawn(fd_sender_main, &f);
 	ASSERT_LT(0, pid);
 	ASSERT_EQ(0, alpc_recv(self->port, NULL, 0, ALPC_WAIT_NS, &info));
 	ASSERT_EQ(ALPC_MSG_CONNECTION_REQUEST, info.type);
@@ -2823,6 +2943,11 @@ TEST_F_TIMEOUT(sec, flooding_client_does_not_starve_others, 120)
 	ASSERT_EQ(0, pthread_create(&server, NULL, flood_server, &f));
 	ASSERT_EQ(0, pthread_create(&flooder, NULL, flood_client, &f));
 	for (i = 0; i < FLOOD_REQUESTS; i++) {
+		/* Each request goes out just after the flooder found its queue full again. */
+		n = atomic_load(&f.eagain);
+		t = alpc_now_ns();
+		while (atomic_load(&f.eagain) == n && alpc_now_ns() - t < ALPC_WAIT_NS)
+			sched_yield();
 		alpc_send_wait_init(&sw, "req", 3, reply, sizeof(reply), ALPC_WAIT_NS);
 		t = alpc_now_ns();
 		ASSERT_EQ(0, alpc_send_wait(good, &sw)) {
@@ -2835,6 +2960,7 @@ TEST_F_TIMEOUT(sec, flooding_client_does_not_starve_others, 120)
 	pthread_join(flooder, NULL);
 	pthread_join(server, NULL);
 	EXPECT_EQ(FLOOD_REQUESTS, atomic_load(&f.answered));
+	EXPECT_LE(FLOOD_REQUESTS, atomic_load(&f.eagain));
 	TH_LOG("flooder: %d sent, %d EAGAIN while %d requests were served",
 	       atomic_load(&f.sent), atomic_load(&f.eagain), FLOOD_REQUESTS);
 	close(good);
