@@ -15,7 +15,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -490,19 +489,6 @@ static inline int alpc_wait_child(pid_t pid)
 	if (WIFSIGNALED(status))
 		return 128 + WTERMSIG(status);
 	return -1;
-}
-
-/*
- * Takes on @uid and @gid as real, effective and saved ids, with @ngroups
- * supplementary @groups, as a login would: groups first, uid last, while
- * the capabilities to change them are still there. Returns 0 or -1.
- */
-static inline int alpc_become(uid_t uid, gid_t gid, int ngroups, const gid_t *groups)
-{
-	if (setgroups(ngroups, groups) || setresgid(gid, gid, gid) ||
-	    setresuid(uid, uid, uid))
-		return -1;
-	return 0;
 }
 
 /* pidfd_open(2) and pidfd_send_signal(2), which older C libraries lack. */

@@ -12,6 +12,7 @@
  * non-zero status; the harness's ASSERTs stay in the test's own process.
  */
 #include <dirent.h>
+#include <grp.h>
 #include <poll.h>
 #include <stddef.h>
 #include <stdbool.h>
@@ -2302,6 +2303,29 @@ TEST_F(sec, recv_groups_reports_sender_groups)
 	ASSERT_EQ(0, gate_pass(&j.done));
 	EXPECT_EQ(0, alpc_wait_child(pid));
 	gate_close(&j.done);
+}
+
+/* Asking for groups or a pidfd without an alpc_recv_extra to put them in is EINVAL. */
+TEST_F(sec, recv_groups_or_pidfd_without_extra_is_einval)
+{
+	struct alpc_msg_info info;
+	char buf[8];
+	int client;
+
+	ASSERT_LE(0, reopen_port(&self->port, self->dev, self->name, 0));
+	client = alpc_connect_accept(self->dev, self->port, self->name, 1, 0, NULL, NULL);
+	ASSERT_LE(0, client);
+	ASSERT_EQ(0, alpc_datagram(client, "d", 1, NULL));
+	ASSERT_EQ(-1, alpc_recv_extra(self->port, ALPC_RECV_GROUPS, buf, sizeof(buf), 0, NULL,
+				      &info));
+	EXPECT_EQ(EINVAL, errno);
+	ASSERT_EQ(-1, alpc_recv_extra(self->port, ALPC_RECV_PIDFD, buf, sizeof(buf), 0, NULL,
+				      &info));
+	EXPECT_EQ(EINVAL, errno);
+	/* The datagram is still there. */
+	ASSERT_EQ(0, alpc_recv(self->port, buf, sizeof(buf), 0, &info));
+	EXPECT_EQ(ALPC_MSG_DATAGRAM, info.type);
+	close(client);
 }
 
 /*
