@@ -25,13 +25,25 @@ Port Port::create(const Device& dev, std::string_view name, PortAttributes attr)
     c.attr.max_connections = attr.max_connections;
     c.attr.max_section_size = attr.max_section_size;
     c.attr.max_section_bytes = attr.max_section_bytes;
-    c.attr.flags = attr.direct_access ? ALPC_PORT_DIRECT_ACCESS : 0;
+    c.attr.max_fds = attr.max_fds;
+    c.attr.max_sections = attr.max_sections;
+    c.attr.flags = (attr.direct_access ? ALPC_PORT_DIRECT_ACCESS : 0) |
+                   (attr.allow_fds ? ALPC_PORT_ALLOW_FDS : 0);
+    c.mode = attr.mode;
     int fd = ::ioctl(dev.fd(), ALPC_IOC_CREATE_PORT, &c);
     if (fd < 0)
         throw_errno(("ALPC_IOC_CREATE_PORT \"" + std::string(name) + "\"").c_str());
-    return Port(Fd(fd), {c.attr.max_msg_len, c.attr.max_queued_msgs, c.attr.max_queued_bytes,
-                         c.attr.max_connections, c.attr.max_section_size, c.attr.max_section_bytes,
-                         (c.attr.flags & ALPC_PORT_DIRECT_ACCESS) != 0});
+    return Port(Fd(fd), {.max_msg_len = c.attr.max_msg_len,
+                         .max_queued_msgs = c.attr.max_queued_msgs,
+                         .max_queued_bytes = c.attr.max_queued_bytes,
+                         .max_connections = c.attr.max_connections,
+                         .max_section_size = c.attr.max_section_size,
+                         .max_section_bytes = c.attr.max_section_bytes,
+                         .direct_access = (c.attr.flags & ALPC_PORT_DIRECT_ACCESS) != 0,
+                         .allow_fds = (c.attr.flags & ALPC_PORT_ALLOW_FDS) != 0,
+                         .max_fds = c.attr.max_fds,
+                         .max_sections = c.attr.max_sections,
+                         .mode = c.mode ? c.mode : 0600});
 }
 
 Result<Message> Port::receive(Timeout timeout) {

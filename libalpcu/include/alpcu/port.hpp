@@ -19,8 +19,11 @@
 
 namespace alpcu {
 
-// Limits of a connection port and its connections (struct alpc_port_attr);
-// 0 takes the kernel's default.
+// Limits of a connection port and its connections (struct alpc_port_attr),
+// and who may connect (struct alpc_create_port's mode); 0 takes the
+// kernel's default. The fields from allow_fds on need a module with API
+// version 3 (ALPC_FEAT_SECURITY); an older one refuses non-zero values
+// with EINVAL.
 struct PortAttributes {
     std::uint32_t max_msg_len = 0;       // inline payload limit, bytes (default 256)
     std::uint32_t max_queued_msgs = 0;   // per connection and direction (default 64)
@@ -29,6 +32,15 @@ struct PortAttributes {
     std::uint64_t max_section_size = 0;  // the largest section (default 64 MiB)
     std::uint64_t max_section_bytes = 0; // per connection, all sections (default 128 MiB)
     bool direct_access = false;          // requests may lend memory (ALPC_PORT_DIRECT_ACCESS)
+    bool allow_fds = false;              // messages may carry fds (ALPC_PORT_ALLOW_FDS)
+    std::uint32_t max_fds = 0;      // with allow_fds: fds per message (default 16, at most 253)
+    std::uint32_t max_sections = 0; // per connection, sections alive at once (default 64)
+    // Who may connect, as a file's mode: the owner (the creator's
+    // effective uid), its group, others; a class may connect if it has
+    // write permission. Default 0600: the owner's uid only. An access list
+    // is added with Port::set_security. Port::attributes() reports the
+    // mode the port was created with, or last set through this Port.
+    std::uint32_t mode = 0;
 };
 
 class Responder;
