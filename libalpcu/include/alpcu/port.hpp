@@ -15,6 +15,7 @@
 #include "alpcu/fd.hpp"
 #include "alpcu/message.hpp"
 #include "alpcu/result.hpp"
+#include "alpcu/security.hpp"
 #include "alpcu/timeout.hpp"
 
 namespace alpcu {
@@ -106,6 +107,14 @@ public:
     // propagate.
     ServeStats serve(const Handler& handler, std::stop_token stop = {},
                      Timeout check_every = std::chrono::milliseconds(100));
+
+    // The port's security descriptor: owner, mode and access list. Throws
+    // std::system_error EPERM unless the caller owns the port (or has
+    // CAP_SYS_ADMIN); see alpcu::get_security.
+    [[nodiscard]] SecurityDescriptor security() const;
+    // Replaces it, for connects from now on. Throws std::system_error as
+    // alpcu::set_security.
+    void set_security(const SecurityDescriptor& sd);
 
     // The limits in force (zeros for a Port made from a bare fd).
     [[nodiscard]] const PortAttributes& attributes() const noexcept { return attr_; }
