@@ -125,4 +125,22 @@ private:
 void set_security(std::string_view name, const SecurityDescriptor& sd);
 void set_security(const Device& dev, std::string_view name, const SecurityDescriptor& sd);
 
+// Who sent a message, as the kernel saw it when the message was sent (for
+// a connection request, at connect): ids in the receiver's namespaces.
+// For port_closed and client_died notifications, the client as captured
+// at connect.
+struct Credentials {
+    pid_t pid = 0; // the sending process (0 if not visible in the receiver's pid namespace)
+    pid_t tid = 0; // the sending thread
+    uid_t uid = 0; // effective uid, as SO_PEERCRED reports it (65534 if unmapped)
+    gid_t gid = 0; // effective gid
+    // The sender's credentials (real, effective, saved or filesystem ids,
+    // or supplementary groups) differ from those it had when it connected
+    // (or, for a server's messages, when it accepted): it called setuid(),
+    // setgroups(), ran a set-id program... (ALPC_MSGF_CRED_CHANGED)
+    bool credentials_changed = false;
+
+    friend bool operator==(const Credentials&, const Credentials&) = default;
+};
+
 } // namespace alpcu
