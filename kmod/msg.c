@@ -25,7 +25,10 @@
 
 #include <linux/atomic.h>
 #include <linux/highmem.h>
+#include <linux/fdtable.h>
+#include <linux/file.h>
 #include <linux/jiffies.h>
+#include <linux/net.h>
 #include <linux/overflow.h>
 #include <linux/pid_namespace.h>
 #include <linux/poll.h>
@@ -37,6 +40,7 @@
 #include <linux/string.h>
 #include <linux/uaccess.h>
 #include <linux/user_namespace.h>
+#include <net/sock.h>
 
 #include "compat.h"
 #include "completion.h"
@@ -110,10 +114,36 @@ struct alpc_msg *alpc_msg_alloc(struct alpc_conn *conn, u32 type,
 	msg->len = len;
 	msg->tgid = get_pid(task_tgid(current));
 	msg->tid = get_pid(task_pid(current));
-	/* The ids the sender acts with, as SO_PEERCRED reports them. */
-	msg->uid = current_euid();
-	msg->gid = current_egid();
+	msg->cred = get_current_cred();
 	return msg;
+}
+
+/*
+ * Records that @msg is sent from side @from of its connection, by a
+ * process there: whether its credentials changed since that side's
+ * connect or accept, and the port's counters. Called with the port's
+ * lock held.
+ */
+void alpc_msg_stamp(struct alpc_msg *msg, enum alpc_dir from)
+{
+	struct alpc_conn *conn = msg->conn;
+	struct alpc_port *port = conn->port;
+
+	msg->peer = true;
+	msg->from = from;
+	msg->cred_changed = conn->cred[from] && alpc_cred_changed(conn->cred[from], msg->cred);
+	port->msgs[from]++;
+	port->bytes[from] += msg->len;
+}
+
+/* Drops the fds @msg carries. fput() defers the last release: safe anywhere. */
+static void alpc_msg_files_put(struct alpc_msg *msg)
+{
+	u32 i;
+
+	for (i = 0; i < msg->nfiles; i++)
+		fput(msg->files[i]);
+	msg->nfiles = 0;
 }
 
 static void alpc_region_free(struct kref *ref)
@@ -135,8 +165,12 @@ void alpc_msg_free(struct alpc_msg *msg)
 	if (msg->view.sec)
 		alpc_view_put(&msg->view);
 	alpc_region_put(msg->region);
+	alpc_msg_files_put(msg);
+	kfree(msg->files);
 	put_pid(msg->tgid);
 	put_pid(msg->tid);
+	if (msg->cred)
+		put_cred(msg->cred);
 	alpc_conn_put(msg->conn);
 	kvfree(msg);
 }
@@ -196,6 +230,10 @@ void alpc_msg_enqueue(struct alpc_end *end, struct alpc_msg *msg, bool sync)
 /* Turns a request its receiver has into the CANCELED message for it. */
 static void alpc_req_to_canceled(struct alpc_msg *req)
 {
+	/* A notice from the kernel now: no fds, and no sender to speak of. */
+	alpc_msg_files_put(req);
+	req->peer = false;
+	req->cred_changed = false;
 	req->state = ALPC_REQ_NONE;
 	req->type = ALPC_MSG_CANCELED;
 	req->ref_id = req->id;
@@ -286,6 +324,52 @@ void alpc_req_end(struct alpc_msg *req, int status, struct alpc_msg *reply,
 }
 
 /*
+ * A file that may not travel in a message: an alpc port, or a UNIX
+ * socket. A queue holding either could hold its own port open (the port
+ * itself, or a socket with the port's fd in flight), and nothing would
+ * ever release it: unlike AF_UNIX, alpc has no garbage collector.
+ */
+static bool alpc_file_refused(struct file *file)
+{
+	struct socket *sock = sock_from_file(file);
+
+	return alpc_is_port_file(file) || (sock && sock->sk && sock->sk->sk_family == AF_UNIX);
+}
+
+/* Takes a reference to each of the @n files at @ufds for @msg, as SCM_RIGHTS does. */
+static int alpc_msg_files_get(struct alpc_msg *msg, const int __user *ufds, u32 n)
+{
+	int *fds;
+	int ret = 0;
+	u32 i;
+
+	fds = memdup_user(ufds, array_size(n, sizeof(*fds)));
+	if (IS_ERR(fds))
+		return PTR_ERR(fds);
+	msg->files = kcalloc(n, sizeof(*msg->files), GFP_KERNEL_ACCOUNT);
+	if (!msg->files) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		struct file *file = fget_raw(fds[i]);
+
+		if (!file) {
+			ret = -EBADF;
+			break;
+		}
+		msg->files[msg->nfiles++] = file;
+		if (alpc_file_refused(file)) {
+			ret = -EINVAL;
+			break;
+		}
+	}
+out:
+	kfree(fds);
+	return ret;
+}
+
+/*
  * Reads the attributes at @uattrs (0: none) of @msg, sent on @end: a view
  * (a section reference; whose connection it is gets checked once the
  * message's connection is known) and a direct-access region.
@@ -295,13 +379,16 @@ static int alpc_msg_attrs_get(struct alpc_end *end, struct alpc_msg *msg, u64 ua
 	struct alpc_msg_attrs a;
 	struct alpc_region *r;
 	u64 last;
+	int ret;
 
 	if (!uattrs)
 		return 0;
 	if (copy_from_user(&a, u64_to_user_ptr(uattrs), sizeof(a)))
 		return -EFAULT;
-	if (a.flags & ~(ALPC_ATTR_VIEW | ALPC_ATTR_REGION) || a.reserved0 ||
-	    a.reserved1 || memchr_inv(a.reserved, 0, sizeof(a.reserved)))
+	if (a.flags & ~(ALPC_ATTR_VIEW | ALPC_ATTR_REGION | ALPC_ATTR_FDS) || a.reserved0 ||
+	    a.reserved1 || a.reserved2)
+		return -EINVAL;
+	if (!(a.flags & ALPC_ATTR_FDS) && (a.fds || a.nfds))
 		return -EINVAL;
 	if (!(a.flags & ALPC_ATTR_VIEW) &&
 	    (a.section_fd || a.view_flags || a.view_offset || a.view_len))
@@ -329,6 +416,15 @@ static int alpc_msg_attrs_get(struct alpc_end *end, struct alpc_msg *msg, u64 ua
 		r->len = a.region_len;
 		r->flags = a.region_flags;
 		msg->region = r;
+	}
+	if (a.flags & ALPC_ATTR_FDS) {
+		if (!(end->port->attr.flags & ALPC_PORT_ALLOW_FDS))
+			return -EPERM;
+		if (!a.nfds || a.nfds > end->port->attr.max_fds)
+			return -EINVAL;
+		ret = alpc_msg_files_get(msg, u64_to_user_ptr(a.fds), a.nfds);
+		if (ret)
+			return ret;
 	}
 	if (a.flags & ALPC_ATTR_VIEW)
 		return alpc_view_get(&msg->view, &a);
@@ -433,6 +529,7 @@ static int alpc_queue_msg(struct alpc_end *end, struct alpc_msg *msg,
 		msg->waiter = w;
 		list_add_tail(&msg->req_node, &conn->reqs);
 	}
+	alpc_msg_stamp(msg, dir);
 	alpc_charge(msg, dir);
 	trace_alpc_send(conn->id, msg->id, 0, msg->type, msg->len);
 	dest = end->kind == ALPC_END_CLIENT ? alpc_server_end(conn) : &conn->client;
@@ -462,6 +559,7 @@ static int alpc_reply(struct alpc_end *end, u64 ref_id, struct alpc_msg *reply,
 	reply->conn = req->conn;
 	reply->id = alpc_new_id();
 	reply->ref_id = ref_id;
+	alpc_msg_stamp(reply, req->dir == ALPC_TO_SERVER ? ALPC_TO_CLIENT : ALPC_TO_SERVER);
 	trace_alpc_reply(req->conn->id, reply->id, ref_id, ALPC_MSG_REPLY, reply->len);
 	alpc_req_end(req, 0, reply, false, dispose);
 	return 0;
@@ -484,8 +582,15 @@ static void alpc_msg_info(const struct alpc_end *end, const struct alpc_msg *msg
 	info->len = msg->len;
 	info->pid = pid_nr_ns(msg->tgid, pidns);
 	info->tid = pid_nr_ns(msg->tid, pidns);
-	info->uid = from_kuid_munged(userns, msg->uid);
-	info->gid = from_kgid_munged(userns, msg->gid);
+	/* The ids the sender acts with, as SO_PEERCRED reports them. */
+	info->uid = from_kuid_munged(userns, msg->cred->euid);
+	info->gid = from_kgid_munged(userns, msg->cred->egid);
+	if (msg->cred_changed)
+		info->flags |= ALPC_MSGF_CRED_CHANGED;
+	if (msg->nfiles) {
+		info->flags |= ALPC_MSGF_FDS;
+		info->nfds = msg->nfiles;
+	}
 	if (msg->view.sec) {
 		info->flags |= ALPC_MSGF_VIEW;
 		if (msg->view.readonly)
@@ -499,6 +604,131 @@ static void alpc_msg_info(const struct alpc_end *end, const struct alpc_msg *msg
 			info->flags |= ALPC_MSGF_REGION_WRITE;
 		info->region_len = msg->region->len;
 	}
+}
+
+/* What a receive asks for besides the payload (ALPC_RECV_*, struct alpc_recv_extra). */
+struct alpc_rx {
+	u32 flags;
+	struct alpc_recv_extra __user *uextra;
+	struct alpc_recv_extra x;
+	u32 nfds;			/* fds installed, in fds[] */
+	int *fds;
+};
+
+#define ALPC_RECV_FLAGS	(ALPC_RECV_GROUPS | ALPC_RECV_PIDFD | ALPC_RECV_FD_INHERIT)
+
+/* Reads and checks what @flags and @uextra ask for. Touches user memory. */
+static int alpc_rx_get(struct alpc_rx *rx, u32 flags, u64 uextra)
+{
+	struct alpc_recv_extra *x = &rx->x;
+
+	memset(rx, 0, sizeof(*rx));
+	rx->flags = flags;
+	if (flags & ~ALPC_RECV_FLAGS)
+		return -EINVAL;
+	if (!uextra)
+		return flags & (ALPC_RECV_GROUPS | ALPC_RECV_PIDFD) ? -EINVAL : 0;
+	rx->uextra = u64_to_user_ptr(uextra);
+	if (copy_from_user(x, rx->uextra, sizeof(*x)))
+		return -EFAULT;
+	if (memchr_inv(x->reserved, 0, sizeof(x->reserved)) ||
+	    (!x->fds && x->fds_size) || (!x->groups && x->groups_size) ||
+	    (!(flags & ALPC_RECV_GROUPS) && (x->groups || x->groups_size)))
+		return -EINVAL;
+	if (!access_ok(u64_to_user_ptr(x->fds), array_size(x->fds_size, sizeof(__s32))) ||
+	    !access_ok(u64_to_user_ptr(x->groups), array_size(x->groups_size, sizeof(__u32))))
+		return -EFAULT;
+	x->nfds = 0;
+	x->ngroups = 0;
+	x->pidfd = -1;
+	return 0;
+}
+
+/* Whether @msg's fds fit in what @rx has room for. */
+static bool alpc_rx_room(const struct alpc_rx *rx, const struct alpc_msg *msg)
+{
+	return msg->nfiles <= (rx->uextra ? rx->x.fds_size : 0);
+}
+
+/* Closes the fds alpc_rx_deliver() made, after a later failure. */
+static void alpc_rx_undo(struct alpc_rx *rx)
+{
+	u32 i;
+
+	for (i = 0; i < rx->nfds; i++)
+		close_fd(rx->fds[i]);
+	if (rx->x.pidfd >= 0)
+		close_fd(rx->x.pidfd);
+	kfree(rx->fds);
+	rx->fds = NULL;
+	rx->nfds = 0;
+	rx->x.pidfd = -1;
+}
+
+/*
+ * Gives the receiver what @rx asks for of @msg, which it owns: new fds for
+ * the files it carries, the sender's groups and pidfd, all written to
+ * @rx's extra. On failure, nothing it made is left behind.
+ */
+static int alpc_rx_deliver(struct alpc_rx *rx, const struct alpc_msg *msg,
+			   struct alpc_msg_info *info)
+{
+	struct alpc_recv_extra *x = &rx->x;
+	struct alpc_conn *conn = msg->conn;
+	u32 i, n;
+	int fd;
+
+	if (!rx->uextra)
+		return 0;
+	if (msg->nfiles) {
+		rx->fds = kmalloc_array(msg->nfiles, sizeof(*rx->fds), GFP_KERNEL);
+		if (!rx->fds)
+			return -ENOMEM;
+		for (i = 0; i < msg->nfiles; i++) {
+			fd = alpc_receive_fd(msg->files[i], rx->flags & ALPC_RECV_FD_INHERIT ?
+					     0 : O_CLOEXEC);
+			if (fd < 0)
+				goto err;
+			rx->fds[rx->nfds++] = fd;
+		}
+		if (copy_to_user(u64_to_user_ptr(x->fds), rx->fds,
+				 array_size(rx->nfds, sizeof(*rx->fds)))) {
+			fd = -EFAULT;
+			goto err;
+		}
+		x->nfds = rx->nfds;
+	}
+	if (rx->flags & ALPC_RECV_PIDFD && msg->peer && conn->pidfd[msg->from] &&
+	    msg->tgid == conn->pid[msg->from]) {
+		fd = alpc_receive_fd(conn->pidfd[msg->from], O_CLOEXEC);
+		if (fd < 0)
+			goto err;
+		x->pidfd = fd;
+		info->flags |= ALPC_MSGF_PIDFD;
+	}
+	if (rx->flags & ALPC_RECV_GROUPS) {
+		const struct group_info *gi = msg->cred->group_info;
+		struct user_namespace *ns = current_user_ns();
+		u32 __user *ug = u64_to_user_ptr(x->groups);
+
+		x->ngroups = gi->ngroups;
+		n = min_t(u32, gi->ngroups, x->groups_size);
+		for (i = 0; i < n; i++) {
+			if (put_user(from_kgid_munged(ns, gi->gid[i]), &ug[i])) {
+				fd = -EFAULT;
+				goto err;
+			}
+		}
+	}
+	if (copy_to_user(rx->uextra, x, sizeof(*x))) {
+		fd = -EFAULT;
+		goto err;
+	}
+	return 0;
+err:
+	info->flags &= ~ALPC_MSGF_PIDFD;
+	alpc_rx_undo(rx);
+	return fd;
 }
 
 /*
@@ -539,9 +769,13 @@ static int alpc_recv(struct alpc_end *end, struct alpc_recv *r,
 	unsigned long addr = 0;
 	bool was_charged = false;
 	struct alpc_msg *msg;
+	struct alpc_rx rx;
 	LIST_HEAD(dispose);
-	int ret = 0;
+	int ret;
 
+	ret = alpc_rx_get(&rx, r->flags, r->extra);
+	if (ret)
+		return ret;
 	mutex_lock(&port->lock);
 	if (list_empty(&end->queue)) {
 		DEFINE_WAIT_FUNC(wait, woken_wake_function);
@@ -566,7 +800,7 @@ static int alpc_recv(struct alpc_end *end, struct alpc_recv *r,
 
 	msg = list_first_entry(&end->queue, struct alpc_msg, node);
 	alpc_msg_info(end, msg, &r->info);
-	if (msg->len > r->size) {
+	if (msg->len > r->size || !alpc_rx_room(&rx, msg)) {
 		/* Another receiver may have the room: pass the wake-up on. */
 		wake_up_interruptible(&end->recv_wq);
 		mutex_unlock(&port->lock);
@@ -596,9 +830,14 @@ static int alpc_recv(struct alpc_end *end, struct alpc_recv *r,
 		}
 		r->info.view_addr = addr;
 	}
+	if (!ret)
+		ret = alpc_rx_deliver(&rx, msg, &r->info);
 	if (!ret && (copy_to_user(u64_to_user_ptr(r->buf), msg->data, msg->len) ||
-		     copy_to_user(&ur->info, &r->info, sizeof(r->info))))
+		     copy_to_user(&ur->info, &r->info, sizeof(r->info)))) {
+		alpc_rx_undo(&rx);
 		ret = -EFAULT;
+	}
+	kfree(rx.fds);
 	if (ret && addr)
 		alpc_view_unmap(&msg->view, addr);
 	if (!ret)
@@ -629,7 +868,7 @@ out_unlock:
 
 static bool alpc_recv_args_bad(const struct alpc_recv *r)
 {
-	return r->flags || memchr_inv(r->reserved, 0, sizeof(r->reserved));
+	return r->flags & ~ALPC_RECV_FLAGS || r->reserved;
 }
 
 static int alpc_ioctl_recv(struct alpc_end *end, struct alpc_recv __user *ur)
@@ -743,6 +982,7 @@ static int alpc_ioctl_send_wait(struct alpc_end *end,
 	struct alpc_send_wait s;
 	unsigned long addr = 0;
 	struct alpc_msg *msg;
+	struct alpc_rx rx;
 	LIST_HEAD(dispose);
 	bool nonblock;
 	long timeout;
@@ -751,8 +991,11 @@ static int alpc_ioctl_send_wait(struct alpc_end *end,
 
 	if (copy_from_user(&s, us, sizeof(s)))
 		return -EFAULT;
-	if (s.flags || s.reserved0 || memchr_inv(s.reserved, 0, sizeof(s.reserved)))
+	if (s.reserved0 || s.reserved)
 		return -EINVAL;
+	ret = alpc_rx_get(&rx, s.flags, s.extra);
+	if (ret)
+		return ret;
 	if (end->kind == ALPC_END_PORT)
 		return -EOPNOTSUPP;
 	if (s.len > port->attr.max_msg_len)
@@ -825,15 +1068,22 @@ static int alpc_ioctl_send_wait(struct alpc_end *end,
 		}
 		info.view_addr = addr;
 	}
+	/* Fds that find no room are closed with the reply. */
+	if (!alpc_rx_room(&rx, w.reply))
+		ret = ret ?: -EMSGSIZE;
+	else if (!ret)
+		ret = alpc_rx_deliver(&rx, w.reply, &info);
 	if (copy_to_user(u64_to_user_ptr(s.reply_buf), w.reply->data,
 			 min(w.reply->len, s.reply_size)) ||
 	    copy_to_user(&us->reply, &info, sizeof(info))) {
 		ret = -EFAULT;
+		alpc_rx_undo(&rx);
 		if (addr)
 			alpc_view_unmap(&w.reply->view, addr);
 	} else if (!ret && w.reply->len > s.reply_size) {
 		ret = -EMSGSIZE;
 	}
+	kfree(rx.fds);
 	alpc_msg_free(w.reply);
 	return ret;
 }

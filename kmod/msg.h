@@ -68,10 +68,14 @@ struct alpc_msg {
 	struct alpc_waiter *waiter;
 	struct pid *tgid;		/* the sender's, captured at send */
 	struct pid *tid;
-	kuid_t uid;
-	kgid_t gid;
+	const struct cred *cred;
+	bool peer;			/* sent by a process on the connection: */
+	enum alpc_dir from;		/* ... from this side, */
+	bool cred_changed;		/* ... with other creds than at connect */
 	struct alpc_view view;		/* view.sec: a view travels with it */
 	struct alpc_region *region;	/* requests: direct access granted */
+	u32 nfiles;			/* fds it carries */
+	struct file **files;
 	u8 data[];
 };
 
@@ -102,6 +106,7 @@ struct alpc_msg *alpc_msg_alloc(struct alpc_conn *conn, u32 type,
 				const void __user *buf, u32 len);
 void alpc_msg_free(struct alpc_msg *msg);
 void alpc_msg_free_list(struct list_head *list);
+void alpc_msg_stamp(struct alpc_msg *msg, enum alpc_dir from);
 bool alpc_has_space(struct alpc_conn *conn, enum alpc_dir dir, u32 len);
 void alpc_msg_enqueue(struct alpc_end *end, struct alpc_msg *msg, bool sync);
 void alpc_uncharge(struct alpc_msg *msg);

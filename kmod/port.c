@@ -46,6 +46,7 @@
 #include <linux/string.h>
 #include <linux/stringhash.h>
 #include <linux/uaccess.h>
+#include <linux/user_namespace.h>
 
 #include "compat.h"
 #include "completion.h"
@@ -182,6 +183,7 @@ static void alpc_conn_free(struct kref *ref)
 			put_cred(conn->cred[i]);
 		if (conn->pidfd[i])
 			fput(conn->pidfd[i]);
+		put_pid(conn->pid[i]);
 	}
 	alpc_cp_put(conn->client.cp);
 	alpc_cp_put(conn->server.cp);
@@ -366,6 +368,7 @@ static int alpc_queue_connect(struct alpc_conn *conn, struct alpc_msg *req,
 	req->state = ALPC_REQ_QUEUED;
 	req->send_end = &conn->client;
 	req->waiter = w;
+	alpc_msg_stamp(req, ALPC_TO_SERVER);
 	list_add_tail(&req->req_node, &conn->reqs);
 	list_add_tail(&conn->node, &port->conns);
 	port->nconns++;
@@ -465,6 +468,7 @@ int alpc_port_connect(struct alpc_connect __user *uarg)
 	alpc_end_init(&conn->client, ALPC_END_CLIENT, port, conn);
 	alpc_end_init(&conn->server, ALPC_END_SERVER, port, conn);
 	conn->cred[ALPC_TO_SERVER] = get_current_cred();
+	conn->pid[ALPC_TO_SERVER] = get_pid(task_tgid(current));
 	/* The connection owns the pidfd now. */
 	conn->pidfd[ALPC_TO_SERVER] = pidfd;
 
@@ -642,6 +646,7 @@ static int alpc_accept(struct alpc_port *port, struct alpc_accept __user *uarg)
 		conn->port_context = a.port_context;
 		conn->server.attached = file;
 		conn->cred[ALPC_TO_CLIENT] = get_current_cred();
+		conn->pid[ALPC_TO_CLIENT] = get_pid(task_tgid(current));
 		conn->pidfd[ALPC_TO_CLIENT] = pidfd;
 		pidfd = NULL;
 		kref_get(&conn->ref);
@@ -819,6 +824,11 @@ static __poll_t alpc_poll(struct file *file, poll_table *pt)
 	}
 	mutex_unlock(&end->port->lock);
 	return mask;
+}
+
+bool alpc_is_port_file(const struct file *file)
+{
+	return file->f_op == &alpc_fops;
 }
 
 static int alpc_associate(struct alpc_end *end, struct alpc_associate __user *uarg)

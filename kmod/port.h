@@ -94,6 +94,7 @@ struct alpc_conn {
 	 */
 	const struct cred *cred[2];
 	struct file *pidfd[2];
+	struct pid *pid[2];		/* ... and its process */
 };
 
 static inline struct alpc_end *alpc_server_end(struct alpc_conn *conn)
@@ -120,6 +121,7 @@ extern atomic_t alpc_generation;
 
 int alpc_port_create(struct alpc_create_port __user *uarg);
 int alpc_port_connect(struct alpc_connect __user *uarg);
+bool alpc_is_port_file(const struct file *file);
 int alpc_port_security(struct alpc_end *end, unsigned int cmd,
 		       struct alpc_port_security __user *uarg);
 

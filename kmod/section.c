@@ -44,6 +44,7 @@ static void alpc_section_free(struct kref *ref)
 		__free_page(sec->pages[i]);
 	kvfree(sec->pages);
 	atomic64_sub(sec->nr_pages << PAGE_SHIFT, &sec->conn->section_bytes);
+	atomic_dec(&sec->conn->nsections);
 	alpc_conn_put(sec->conn);
 	kfree(sec);
 }
@@ -141,9 +142,14 @@ int alpc_section_create(struct alpc_end *end, struct alpc_create_section __user 
 		return -EINVAL;
 	if (!c.size || c.size > attr->max_section_size)
 		return -EINVAL;
+	if (atomic_inc_return(&conn->nsections) > attr->max_sections) {
+		atomic_dec(&conn->nsections);
+		return -ENOBUFS;
+	}
 	bytes = PAGE_ALIGN(c.size);
 	if (atomic64_add_return(bytes, &conn->section_bytes) > attr->max_section_bytes) {
 		atomic64_sub(bytes, &conn->section_bytes);
+		atomic_dec(&conn->nsections);
 		return -ENOMEM;
 	}
 
@@ -189,6 +195,7 @@ err_sec:
 	return ret;
 err_charge:
 	atomic64_sub(bytes, &conn->section_bytes);
+	atomic_dec(&conn->nsections);
 	return ret;
 }
 
