@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <array>
 #include <csignal>
 #include <fcntl.h>
 #include <filesystem>
@@ -20,6 +21,7 @@
 #include <unistd.h>
 #include <vector>
 
+#include "alpcu/completion.hpp"
 #include "alpcu/port.hpp"
 #include "alpcu/security.hpp"
 #include "support.hpp"
@@ -720,4 +722,28 @@ TEST_CASE("passing fds: EPERM on a port without allow_fds, EINVAL over max_fds o
     check_einval([&] { (void)pair.client.send(alpcu::bytes("x"), port_fd); });
     CHECK(pair.port.receive(alpcu::no_wait).status() == Status::would_block);
     CHECK(plain.port.receive(alpcu::no_wait).status() == Status::would_block);
+}
+
+TEST_CASE("connect_async takes ConnectOptions and registers the pidfd too",
+          "[vm][security][pidfd]") {
+    auto name = test::unique_name("async");
+    auto port = Port::create(name);
+    auto cp = alpcu::CompletionPort::create();
+    // On a port of its own: what a refused connect does to the port is
+    // the business of the test above.
+    auto other = test::unique_name("async-other");
+    auto other_port = Port::create(other);
+    check_errno(std::errc::operation_not_permitted, [&] {
+        (void)alpcu::connect_async(other, cp, 1, {}, {.server_uid = ::geteuid() + 1});
+    });
+    auto conn = alpcu::connect_async(name, cp, 2, {}, {.server_uid = ::geteuid()}).value();
+    auto req = port.receive(5s).value();
+    CHECK(port.accept(req) == Status::ok);
+    std::array<alpcu::Completion, 1> done{};
+    REQUIRE(cp.wait(done, 5s).ok());
+    CHECK(alpcu::finish_connect(conn, done[0]).status == Status::ok);
+    REQUIRE(conn.send(alpcu::bytes("hello")).ok());
+    auto m = port.receive(5s, {.pidfd = true}).value();
+    REQUIRE(m.pidfd().valid());
+    CHECK(pidfd_pid(m.pidfd().get()) == ::getpid());
 }

@@ -77,7 +77,8 @@ public:
     explicit Connection(Fd fd) noexcept : fd_(std::move(fd)) {}
     // A server's communication port, with the identity of the client it
     // serves (as Port::accept_port makes it).
-    Connection(Fd fd, const Credentials& peer) noexcept : fd_(std::move(fd)), peer_(peer) {}
+    explicit Connection(Fd fd, const Credentials& peer) noexcept
+        : fd_(std::move(fd)), peer_(peer) {}
 
     // Sends a datagram; returns its id. Values: would_block, timed_out
     // (no queue space in time), interrupted, disconnected.

@@ -57,6 +57,15 @@ struct ServeStats {
 // arrive unless the server took a communication port for them. Owns its fd
 // like Fd: explicit constructor, noexcept move, no copy. The name is freed
 // when the port's last fd closes.
+//
+// Security (API version 3): the port belongs to its creator's effective
+// uid and gid, and only clients its security descriptor allows may
+// connect: PortAttributes::mode at creation (0600 by default: the owner
+// alone), an access list and later changes through set_security(). The
+// kernel checks at connect; a refused client never reaches the port.
+// Every message names its sender (Message::sender()); for impersonation,
+// which Linux has no safe analog of, use those credentials and the
+// sender's pidfd instead.
 class Port {
 public:
     using Handler = std::function<void(const Message&, Responder&)>;
