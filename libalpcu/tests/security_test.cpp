@@ -683,7 +683,8 @@ TEST_CASE("a reply may pass fds, from Port::reply and from serve's Responder",
     CHECK(count_fds() == before);
 }
 
-TEST_CASE("fds the handler of serve does not take are closed after it returns",
+TEST_CASE("serve receives with ReceiveOptions; the fds and pidfd the handler does not take are "
+          "closed after it returns",
           "[vm][security][fds]") {
     auto pair = test::connect_pair({.allow_fds = true});
     int before = count_fds();
@@ -695,13 +696,19 @@ TEST_CASE("fds the handler of serve does not take are closed after it returns",
         REQUIRE(pair.client.send(alpcu::bytes("fd"), fds).ok());
         std::stop_source stop;
         std::size_t seen = 0;
+        pid_t sender = 0;
+        bool groups = false;
         pair.port.serve(
             [&](const alpcu::Message& m, alpcu::Responder&) {
                 seen = m.fds().size();
+                sender = m.pidfd().valid() ? pidfd_pid(m.pidfd().get()) : -1;
+                groups = m.groups().has_value();
                 stop.request_stop();
             },
-            stop.get_token(), 20ms);
+            {.groups = true, .pidfd = true}, stop.get_token(), 20ms);
         CHECK(seen == 1);
+        CHECK(sender == ::getpid());
+        CHECK(groups);
     }
     CHECK(count_fds() == before);
 }
