@@ -42,11 +42,12 @@ GUEST_SCRIPTS := $(patsubst scripts/guest/%,$(B)/vm/tests/%,$(wildcard scripts/g
 # alpcctl goes into the VM with the tests (the guest's /init puts it on PATH).
 ALPCCTL_SRCS := $(wildcard tools/alpcctl/*.cpp)
 ALPCCTL := $(B)/vm/tests/alpcctl
+ALPCCTL_TEST := $(B)/vm/tests/alpcctl_test
 # Recursive: pkg-config runs once setup.sh has installed libnl. -isystem
 # keeps libnl's headers out of -Wpedantic.
 NL_CFLAGS = $(shell pkg-config --cflags-only-I libnl-genl-3.0 | sed 's/-I/-isystem /g')
 NL_LIBS = $(shell pkg-config --libs libnl-genl-3.0)
-TEST_BINS := $(KSFT_BINS) $(CATCH_BIN) $(ALPCCTL) $(B)/vm/tests/manifest
+TEST_BINS := $(KSFT_BINS) $(CATCH_BIN) $(ALPCCTL) $(ALPCCTL_TEST) $(B)/vm/tests/manifest
 
 LINES := $(or $(KERNEL),6.1 6.12)
 
@@ -61,7 +62,7 @@ help:
 	@echo "make check-debug  the tests on a KASAN/lockdep/kmemleak kernel"
 	@echo "make module     alpc.ko in kmod/ (KERNEL=6.1|6.12, default: running kernel)"
 	@echo "make lib        libalpcu, static and shared, and its pkg-config file"
-	@echo "make alpcctl    the alpcctl tool (build/vm/tests/alpcctl)"
+	@echo "make alpcctl    the alpcctl tool (build/vm/tests/alpcctl) and its test"
 	@echo "make setup      install packages and cache kernels (root; run automatically)"
 	@echo "make format     clang-format the C++ sources"
 
@@ -115,11 +116,15 @@ $(CATCH_BIN): $(CATCH_OBJS) $(LIBA)
 
 examples: $(EXAMPLE_BINS)
 
-alpcctl: $(ALPCCTL)
+alpcctl: $(ALPCCTL) $(ALPCCTL_TEST)
 
 $(ALPCCTL): $(ALPCCTL_SRCS) $(wildcard tools/alpcctl/*.hpp) include/uapi/linux/alpc.h | $(SETUP_STAMP)
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXFLAGS) $(ALPC_CXXFLAGS) $(NL_CFLAGS) -o $@ $(ALPCCTL_SRCS) $(NL_LIBS)
+
+$(ALPCCTL_TEST): tools/alpcctl/tests/alpcctl_test.cpp libalpcu/tests/support.hpp $(B)/catch/main.o $(LIBA) $(LIB_HDRS)
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS) $(ALPC_CXXFLAGS) -Ilibalpcu/tests -o $@ $< $(B)/catch/main.o $(LIBA)
 
 $(BENCH_BIN): $(BENCH_SRCS) $(wildcard bench/*.hpp) $(LIBA) $(LIB_HDRS)
 	@mkdir -p $(dir $@)
