@@ -928,9 +928,9 @@ struct alpc_dequeue {
  * skip those you do not know.
  *
  * Requests are validated strictly: an attribute the command does not take,
- * an unknown attribute type, or a value of the wrong size, format or range
- * fails the request with EINVAL and an extended ack (NETLINK_EXT_ACK)
- * whose message and offset name the attribute. So do nlmsg_flags beyond
+ * an unknown attribute type, or a value of the wrong size or format fails
+ * the request with EINVAL and an extended ack (NETLINK_EXT_ACK) whose
+ * message and offset name the attribute. So do nlmsg_flags beyond
  * NLM_F_REQUEST, NLM_F_ACK, NLM_F_ECHO and NLM_F_DUMP, and a non-zero
  * genlmsghdr.reserved.
  *
@@ -962,7 +962,9 @@ struct alpc_dequeue {
  *	message each, by id. Request attributes, both optional:
  *	%ALPC_NL_A_PORT_ID and %ALPC_NL_A_PORT_NAME (with both, the port
  *	must match both) give only that port; ENOENT if the caller sees no
- *	such port. Each message: all the %ALPC_NL_A_PORT_* attributes.
+ *	such port (with the extended ack message "no such port" where the
+ *	kernel lets a dump's start give one: not 6.1). Each message: all the
+ *	%ALPC_NL_A_PORT_* attributes.
  * @ALPC_NL_CMD_GET_CONN: dump the connections, connecting or connected,
  *	by port id and then connection id. Request attributes: as for
  *	%ALPC_NL_CMD_GET_PORT, for that port's connections only. Each
@@ -1013,7 +1015,8 @@ enum alpc_nl_cmd {
  * @ALPC_NL_A_PAD: padding that aligns the 64-bit attributes; skip it
  *
  * @ALPC_NL_A_PORT_ID: u64, the port's id, unique for the life of the
- *	module, as in the alpc tracepoints; a request filter (not 0)
+ *	module, as in the alpc tracepoints; a request filter (0 names no
+ *	port)
  * @ALPC_NL_A_PORT_NAME: NUL-terminated string, the port's name; a request
  *	filter (1 to ALPC_NAME_MAX - 1 bytes before the NUL)
  * @ALPC_NL_A_PORT_IPC_NS: u32, the inode number of the port's IPC
