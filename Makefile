@@ -64,6 +64,8 @@ help:
 	@echo "make lib        libalpcu, static and shared, and its pkg-config file"
 	@echo "make alpcctl    the alpcctl tool (build/vm/tests/alpcctl) and its test"
 	@echo "make setup      install packages and cache kernels (root; run automatically)"
+	@echo "make install    library, headers, pkg-config file, alpcctl, udev rule (PREFIX, DESTDIR)"
+	@echo "make dkms-install  alpc.ko through DKMS, rebuilt on kernel upgrades (root)"
 	@echo "make format     clang-format the C++ sources"
 
 # Everything below needs the packages and kernels setup.sh installs; its
@@ -163,6 +165,16 @@ shell: $(SETUP_STAMP) tests examples $(GUEST_SCRIPTS)
 	scripts/build-module.sh $(or $(KERNEL),6.1) $(B)/$(or $(KERNEL),6.1)
 	scripts/vm.sh shell $(or $(KERNEL),6.1)
 
+# PREFIX=/usr/local, LIBDIR, UDEVDIR=/etc/udev/rules.d, DESTDIR: see scripts/install.sh.
+install: lib
+	scripts/install.sh
+
+dkms-install:
+	scripts/dkms.sh install $(KERNELRELEASE)
+
+dkms-remove:
+	scripts/dkms.sh remove
+
 format:
 	clang-format -i $$(find libalpcu examples bench tools -name '*.cpp' -o -name '*.hpp' 2>/dev/null)
 
@@ -170,4 +182,5 @@ clean:
 	rm -rf $(B)
 	$(MAKE) -C kmod clean KDIR="$$(bash -c '. scripts/common.sh && line_env 6.1 | sed -n s/^KDIR=//p')" 2>/dev/null || true
 
-.PHONY: all help setup module lib tests examples alpcctl demo bench check check-debug shell format clean
+.PHONY: all help setup module lib tests examples alpcctl demo bench check check-debug shell \
+	format clean install dkms-install dkms-remove

@@ -38,6 +38,10 @@ if [ "$name" = check ]; then
 	"$ALPC_TOP/scripts/lint.sh" >"$out" 2>&1
 	tap "[host] lint: " "$out"
 	grep '^#' "$out" | sed 's/^/     [host] /'
+	out=$B/results/host-packaging.out
+	"$ALPC_TOP/scripts/packaging-test.sh" >"$out" 2>&1
+	tap "[host] packaging: " "$out"
+	grep '^#' "$out" | sed 's/^/     [host] /'
 	# Library tests that need no kernel run on the host too.
 	out=$B/results/host-alpcu_test.out
 	"$B/vm/tests/alpcu_test" -r tapcase '~[vm]' >"$out" 2>&1

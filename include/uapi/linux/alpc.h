@@ -385,7 +385,7 @@ struct alpc_accept {
  * @port_context: the connection's port context, on the server side
  *                (0 until accepted, and on the client side)
  * @type:         enum alpc_msg_type
- * @flags:        0 for now
+ * @flags:        ALPC_MSGF_* bits
  * @len:          payload length; when the receive fails with EMSGSIZE,
  *                the room needed
  * @pid, @tid:    the sender's process and thread, in the receiver's pid
@@ -570,7 +570,8 @@ struct alpc_recv {
  * @nfds:        out: fds written
  * @groups:      ALPC_RECV_GROUPS: room for @groups_size __u32, the
  *               sender's supplementary groups at send time, in the
- *               receiver's user namespace (the overflow gid if unmapped)
+ *               receiver's user namespace (the overflow gid if unmapped);
+ *               without the flag, @groups and @groups_size must be 0
  * @ngroups:     out: the sender's number of groups (more than
  *               @groups_size: only @groups_size were written)
  * @pidfd:       out: ALPC_RECV_PIDFD, a pidfd of the sending process (with
@@ -578,6 +579,12 @@ struct alpc_recv {
  *               at connect or accept (ALPC_CONNECT_PIDFD), or is not the
  *               one that did, or is a kernel notification
  * @reserved:    0
+ *
+ * A CONNECTION_REQUEST is the client's message: it carries the client's
+ * groups and, if it connected with ALPC_CONNECT_PIDFD, its pidfd.
+ * PORT_CLOSED, CLIENT_DIED, CANCELED and connect answers carry none.
+ * Use the pidfd, not @pid, to act on the sender: a pid may be reused
+ * once its process is gone.
  */
 struct alpc_recv_extra {
 	__aligned_u64 fds;
