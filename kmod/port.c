@@ -327,6 +327,8 @@ int alpc_port_create(struct alpc_create_port __user *uarg)
 	if (!ret)
 		ret = alpc_name_insert(port);
 	if (ret) {
+		/* Never announced: its release must not report it gone. */
+		xa_erase(&alpc_ports, port->id);
 		put_unused_fd(fd);
 		fput(file);
 		return ret;
@@ -361,6 +363,8 @@ static int alpc_queue_connect(struct alpc_conn *conn, struct alpc_msg *req,
 		return ret;
 	if (port->nconns >= port->attr.max_connections)
 		return -EAGAIN;
+	/* An id taken under the lock keeps port->conns in id order, for dumps. */
+	conn->id = alpc_new_id();
 	req->id = alpc_new_id();
 	ret = rhashtable_insert_fast(&port->requests, &req->hnode, alpc_req_params);
 	if (ret)
@@ -372,6 +376,7 @@ static int alpc_queue_connect(struct alpc_conn *conn, struct alpc_msg *req,
 	list_add_tail(&req->req_node, &conn->reqs);
 	list_add_tail(&conn->node, &port->conns);
 	port->nconns++;
+	atomic_inc(&alpc_generation);
 	alpc_msg_enqueue(&port->end, req, true);
 	return 0;
 }
@@ -458,7 +463,6 @@ int alpc_port_connect(struct alpc_connect __user *uarg)
 		goto err_pidfd;
 	}
 	/* From here, the connection holds the lookup's port reference. */
-	conn->id = alpc_new_id();
 	kref_init(&conn->ref);
 	conn->port = port;
 	conn->state = ALPC_CONN_CONNECTING;

@@ -51,6 +51,15 @@ if [ "$name" = check ]; then
 		grep -q '^not ok' "$out" || result FAIL "[host] alpcu_test: exited with status $rc"
 		sed 's/^/     [host] /' "$out" | tail -40
 	fi
+	# alpcctl where the module is not loaded: its message and exit code.
+	out=$B/results/host-alpcctl_test.out
+	"$B/vm/tests/alpcctl_test" -r tapcase '~[vm]' >"$out" 2>&1
+	rc=$?
+	tap "[host] alpcctl_test: " "$out"
+	if [ "$rc" != 0 ]; then
+		grep -q '^not ok' "$out" || result FAIL "[host] alpcctl_test: exited with status $rc"
+		sed 's/^/     [host] /' "$out" | tail -40
+	fi
 fi
 
 for line in "$@"; do

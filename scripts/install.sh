@@ -41,9 +41,9 @@ Cflags: -I\${includedir} -std=c++20
 Libs: -L\${libdir} -lalpcu
 PC
 install -m 644 "$ALPC_TOP/packaging/60-alpc.rules" "$D$UDEVDIR/"
-if [ -x "$B/alpcctl/alpcctl" ]; then
+if [ -x "$B/vm/tests/alpcctl" ]; then
 	install -d "$D$PREFIX/sbin" "$D$PREFIX/share/man/man8"
-	install -m 755 "$B/alpcctl/alpcctl" "$D$PREFIX/sbin/"
+	install -m 755 "$B/vm/tests/alpcctl" "$D$PREFIX/sbin/"
 	install -m 644 "$ALPC_TOP/tools/alpcctl/alpcctl.8" "$D$PREFIX/share/man/man8/"
 fi
 log "installed into $D$PREFIX"
