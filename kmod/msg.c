@@ -1160,7 +1160,8 @@ static int alpc_ioctl_cancel(struct alpc_end *end, struct alpc_cancel __user *uc
 
 	mutex_lock(&port->lock);
 	req = alpc_req_lookup(port, c.id);
-	if (!req || req->send_end != end) {
+	/* Not a connection request: an asynchronous connect ends with its fd. */
+	if (!req || req->send_end != end || req->type != ALPC_MSG_REQUEST) {
 		ret = -ENOENT;
 	} else {
 		lent = alpc_region_get(req->region);

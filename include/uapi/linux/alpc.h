@@ -676,7 +676,8 @@ struct alpc_reply_recv {
  *
  * In:  @id; @flags and @reserved, 0.
  *
- * Errors: ENOENT (no outstanding request with that id sent on this fd),
+ * Errors: ENOENT (no outstanding request with that id sent on this fd;
+ * a connection request is not one: close the fd to give up a connect),
  * EINVAL, EFAULT.
  */
 struct alpc_cancel {
