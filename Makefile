@@ -40,11 +40,20 @@ BENCH_SRCS := $(wildcard bench/*.cpp)
 BENCH_BIN := $(if $(BENCH_SRCS),$(B)/vm/tests/alpc_bench)
 GUEST_SCRIPTS := $(patsubst scripts/guest/%,$(B)/vm/tests/%,$(wildcard scripts/guest/*.sh))
 FUZZ_BIN := $(B)/vm/tests/alpc_fuzz
-TEST_BINS := $(KSFT_BINS) $(FUZZ_BIN) $(CATCH_BIN) $(B)/vm/tests/manifest
+# alpcctl goes into the VM with the tests (the guest's /init puts it on PATH).
+ALPCCTL_SRCS := $(wildcard tools/alpcctl/*.cpp)
+ALPCCTL := $(B)/vm/tests/alpcctl
+ALPCCTL_TEST := $(B)/vm/tests/alpcctl_test
+# Recursive: pkg-config runs once setup.sh has installed libnl. -isystem
+# keeps libnl's headers out of -Wpedantic.
+NL_CFLAGS = $(shell pkg-config --cflags-only-I libnl-genl-3.0 | sed 's/-I/-isystem /g')
+NL_LIBS = $(shell pkg-config --libs libnl-genl-3.0)
+TEST_BINS := $(KSFT_BINS) $(FUZZ_BIN) $(CATCH_BIN) $(ALPCCTL) $(ALPCCTL_TEST) \
+	$(B)/vm/tests/manifest
 
 LINES := $(or $(KERNEL),6.1 6.12)
 
-all: module lib tests examples
+all: module lib tests examples alpcctl
 
 help:
 	@echo "make            module, library and tests"
@@ -57,7 +66,10 @@ help:
 	@echo "                (FUZZ_DURATION=seconds, default 1800; FUZZ_SEED=n)"
 	@echo "make module     alpc.ko in kmod/ (KERNEL=6.1|6.12, default: running kernel)"
 	@echo "make lib        libalpcu, static and shared, and its pkg-config file"
+	@echo "make alpcctl    the alpcctl tool (build/vm/tests/alpcctl) and its test"
 	@echo "make setup      install packages and cache kernels (root; run automatically)"
+	@echo "make install    library, headers, pkg-config file, alpcctl, udev rule (PREFIX, DESTDIR)"
+	@echo "make dkms-install  alpc.ko through DKMS, rebuilt on kernel upgrades (root)"
 	@echo "make format     clang-format the C++ sources"
 
 # Everything below needs the packages and kernels setup.sh installs; its
@@ -110,6 +122,16 @@ $(CATCH_BIN): $(CATCH_OBJS) $(LIBA)
 
 examples: $(EXAMPLE_BINS)
 
+alpcctl: $(ALPCCTL) $(ALPCCTL_TEST)
+
+$(ALPCCTL): $(ALPCCTL_SRCS) $(wildcard tools/alpcctl/*.hpp) include/uapi/linux/alpc.h | $(SETUP_STAMP)
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS) $(ALPC_CXXFLAGS) $(NL_CFLAGS) -o $@ $(ALPCCTL_SRCS) $(NL_LIBS)
+
+$(ALPCCTL_TEST): tools/alpcctl/tests/alpcctl_test.cpp libalpcu/tests/support.hpp $(B)/catch/main.o $(LIBA) $(LIB_HDRS)
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS) $(ALPC_CXXFLAGS) -Ilibalpcu/tests -o $@ $< $(B)/catch/main.o $(LIBA)
+
 $(BENCH_BIN): $(BENCH_SRCS) $(wildcard bench/*.hpp) $(LIBA) $(LIB_HDRS)
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXFLAGS) $(ALPC_CXXFLAGS) -Ibench -o $@ $(BENCH_SRCS) $(LIBA)
@@ -153,12 +175,22 @@ shell: $(SETUP_STAMP) tests examples $(GUEST_SCRIPTS)
 	scripts/build-module.sh $(or $(KERNEL),6.1) $(B)/$(or $(KERNEL),6.1)
 	scripts/vm.sh shell $(or $(KERNEL),6.1)
 
+# PREFIX=/usr/local, LIBDIR, UDEVDIR=/etc/udev/rules.d, DESTDIR: see scripts/install.sh.
+install: lib
+	scripts/install.sh
+
+dkms-install:
+	scripts/dkms.sh install $(KERNELRELEASE)
+
+dkms-remove:
+	scripts/dkms.sh remove
+
 format:
-	clang-format -i $$(find libalpcu examples bench -name '*.cpp' -o -name '*.hpp' 2>/dev/null)
+	clang-format -i $$(find libalpcu examples bench tools -name '*.cpp' -o -name '*.hpp' 2>/dev/null)
 
 clean:
 	rm -rf $(B)
 	$(MAKE) -C kmod clean KDIR="$$(bash -c '. scripts/common.sh && line_env 6.1 | sed -n s/^KDIR=//p')" 2>/dev/null || true
 
-.PHONY: all help setup module lib tests examples demo bench check check-debug fuzz shell format \
-	clean
+.PHONY: all help setup module lib tests examples alpcctl demo bench check check-debug fuzz \
+	shell format clean install dkms-install dkms-remove

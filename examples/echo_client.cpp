@@ -4,11 +4,16 @@
 // of -s SIZE bytes, checks that every echo is byte for byte the request,
 // and prints a summary. -w MS sleeps between requests (so a demo can kill
 // the client while it is connected); -R expects the server to refuse.
+// -u UID drops to that uid and gid (as root) before connecting; -S UID
+// insists that the port belong to that uid (a secure connect); -D expects
+// the kernel to deny the connect (the port's security descriptor: EACCES;
+// another owner than -S: EPERM) before the server hears of it.
 //
 //   echo_client [-n NAME] [-d DATA] [-c COUNT] [-s SIZE] [-w MS] [-R]
+//               [-u UID] [-S UID] [-D]
 //
 // Exits 0 when every echo came back intact (or, with -R, when the
-// connection was refused), 1 otherwise.
+// connection was refused; with -D, denied), 1 otherwise.
 #include <alpcu/alpcu.hpp>
 
 #include <algorithm>
@@ -16,7 +21,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <grp.h>
+#include <optional>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <unistd.h>
 #include <vector>
@@ -32,18 +40,22 @@ struct Options {
     std::size_t size = 64;
     unsigned long sleep_ms = 0;
     bool expect_refused = false;
+    std::optional<uid_t> as_uid;
+    std::optional<uid_t> server_uid;
+    bool expect_denied = false;
 };
 
 [[noreturn]] void usage() {
     std::fprintf(stderr,
-                 "usage: echo_client [-n NAME] [-d DATA] [-c COUNT] [-s SIZE] [-w MS] [-R]\n");
+                 "usage: echo_client [-n NAME] [-d DATA] [-c COUNT] [-s SIZE] [-w MS] [-R]\n"
+                 "                   [-u UID] [-S UID] [-D]\n");
     std::exit(2);
 }
 
 Options parse(int argc, char** argv) {
     Options o;
     int c;
-    while ((c = ::getopt(argc, argv, "n:d:c:s:w:R")) != -1) {
+    while ((c = ::getopt(argc, argv, "n:d:c:s:w:Ru:S:D")) != -1) {
         switch (c) {
         case 'n':
             o.name = optarg;
@@ -62,6 +74,15 @@ Options parse(int argc, char** argv) {
             break;
         case 'R':
             o.expect_refused = true;
+            break;
+        case 'u':
+            o.as_uid = static_cast<uid_t>(std::strtoul(optarg, nullptr, 10));
+            break;
+        case 'S':
+            o.server_uid = static_cast<uid_t>(std::strtoul(optarg, nullptr, 10));
+            break;
+        case 'D':
+            o.expect_denied = true;
             break;
         default:
             usage();
@@ -86,7 +107,26 @@ int main(int argc, char** argv) try {
     Options opt = parse(argc, argv);
     std::string me = "echo_client[" + opt.data + "]";
 
-    auto conn = alpcu::Connection::connect(opt.name, alpcu::bytes(opt.data), 10s);
+    if (opt.as_uid && (::setgroups(0, nullptr) || ::setgid(*opt.as_uid) || ::setuid(*opt.as_uid)))
+        throw std::system_error(errno, std::generic_category(), "dropping to uid");
+
+    std::optional<alpcu::ConnectResult> c;
+    try {
+        c.emplace(alpcu::Connection::connect(opt.name, alpcu::bytes(opt.data), 10s,
+                                             {.server_uid = opt.server_uid}));
+    } catch (const std::system_error& e) {
+        if (e.code() != std::errc::permission_denied &&
+            e.code() != std::errc::operation_not_permitted)
+            throw;
+        std::printf("%s: uid %u denied by the kernel: %s\n", me.c_str(), ::getuid(),
+                    e.code().message().c_str());
+        return opt.expect_denied ? 0 : 1;
+    }
+    if (opt.expect_denied) {
+        std::printf("%s: FAILED: not denied\n", me.c_str());
+        return 1;
+    }
+    auto& conn = *c;
     std::string answer(alpcu::text(conn.server_data()));
     if (conn.status() == alpcu::Status::refused) {
         std::printf("%s: refused: \"%s\"\n", me.c_str(), answer.c_str());

@@ -13,6 +13,7 @@
 #include <linux/mm.h>
 #include <linux/proc_ns.h>
 #include <linux/version.h>
+#include <net/genetlink.h>
 
 /*
  * put_ipc_ns() is not exported before 6.2. The namespace's own
@@ -70,6 +71,29 @@ static inline int alpc_receive_fd(struct file *file, unsigned int o_flags)
 #define ALPC_PID_FS_MAGIC	PID_FS_MAGIC
 #else
 #define ALPC_PID_FS_MAGIC	0x50494446
+#endif
+
+/*
+ * 6.6 gave dump callbacks a struct genl_info (genl_info_dump()); before,
+ * the parsed attributes sit in struct genl_dumpit_info itself.
+ */
+static inline struct nlattr **alpc_genl_dump_attrs(struct netlink_callback *cb)
+{
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 6, 0)
+	return genl_dumpit_info(cb)->attrs;
+#else
+	return genl_info_dump(cb)->attrs;
+#endif
+}
+
+/*
+ * A multicast group can keep unprivileged sockets out only with the
+ * GENL_MCAST_CAP_* flags: 6.7, and the stable updates of earlier lines
+ * (Debian's 6.1 has them). Events are not filtered per listener, so the
+ * module is not built without them.
+ */
+#ifndef GENL_MCAST_CAP_SYS_ADMIN
+#error "alpc needs GENL_MCAST_CAP_SYS_ADMIN (Linux 6.7, or a stable update of 6.1 or 6.6)"
 #endif
 
 #endif /* _ALPC_COMPAT_H */

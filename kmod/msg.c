@@ -230,8 +230,10 @@ void alpc_msg_enqueue(struct alpc_end *end, struct alpc_msg *msg, bool sync)
 /* Turns a request its receiver has into the CANCELED message for it. */
 static void alpc_req_to_canceled(struct alpc_msg *req)
 {
-	/* Its fds go now: the receiver never gets them. */
+	/* A notice from the kernel now: no fds, and no sender to speak of. */
 	alpc_msg_files_put(req);
+	req->peer = false;
+	req->cred_changed = false;
 	req->state = ALPC_REQ_NONE;
 	req->type = ALPC_MSG_CANCELED;
 	req->ref_id = req->id;
@@ -757,8 +759,9 @@ static void alpc_recv_commit(struct alpc_end *end, struct alpc_msg *msg,
 	list_add(&msg->node, &end->queue);
 }
 
+/* A receive as @r and @rx ask, both read and checked by the caller. */
 static int alpc_recv(struct alpc_end *end, struct alpc_recv *r,
-		     struct alpc_recv __user *ur)
+		     struct alpc_recv __user *ur, struct alpc_rx *rx)
 {
 	struct alpc_port *port = end->port;
 	struct alpc_conn *conn = end->conn;
@@ -767,13 +770,9 @@ static int alpc_recv(struct alpc_end *end, struct alpc_recv *r,
 	unsigned long addr = 0;
 	bool was_charged = false;
 	struct alpc_msg *msg;
-	struct alpc_rx rx;
 	LIST_HEAD(dispose);
-	int ret;
+	int ret = 0;
 
-	ret = alpc_rx_get(&rx, r->flags, r->extra);
-	if (ret)
-		return ret;
 	mutex_lock(&port->lock);
 	if (list_empty(&end->queue)) {
 		DEFINE_WAIT_FUNC(wait, woken_wake_function);
@@ -798,7 +797,7 @@ static int alpc_recv(struct alpc_end *end, struct alpc_recv *r,
 
 	msg = list_first_entry(&end->queue, struct alpc_msg, node);
 	alpc_msg_info(end, msg, &r->info);
-	if (msg->len > r->size || !alpc_rx_room(&rx, msg)) {
+	if (msg->len > r->size || !alpc_rx_room(rx, msg)) {
 		/* Another receiver may have the room: pass the wake-up on. */
 		wake_up_interruptible(&end->recv_wq);
 		mutex_unlock(&port->lock);
@@ -829,13 +828,14 @@ static int alpc_recv(struct alpc_end *end, struct alpc_recv *r,
 		r->info.view_addr = addr;
 	}
 	if (!ret)
-		ret = alpc_rx_deliver(&rx, msg, &r->info);
+		ret = alpc_rx_deliver(rx, msg, &r->info);
 	if (!ret && (copy_to_user(u64_to_user_ptr(r->buf), msg->data, msg->len) ||
 		     copy_to_user(&ur->info, &r->info, sizeof(r->info)))) {
-		alpc_rx_undo(&rx);
+		alpc_rx_undo(rx);
 		ret = -EFAULT;
 	}
-	kfree(rx.fds);
+	kfree(rx->fds);
+	rx->fds = NULL;
 	if (ret && addr)
 		alpc_view_unmap(&msg->view, addr);
 	if (!ret)
@@ -872,12 +872,17 @@ static bool alpc_recv_args_bad(const struct alpc_recv *r)
 static int alpc_ioctl_recv(struct alpc_end *end, struct alpc_recv __user *ur)
 {
 	struct alpc_recv r;
+	struct alpc_rx rx;
+	int ret;
 
 	if (copy_from_user(&r, ur, sizeof(r)))
 		return -EFAULT;
 	if (alpc_recv_args_bad(&r))
 		return -EINVAL;
-	return alpc_recv(end, &r, ur);
+	ret = alpc_rx_get(&rx, r.flags, r.extra);
+	if (ret)
+		return ret;
+	return alpc_recv(end, &r, ur, &rx);
 }
 
 /*
@@ -1092,6 +1097,7 @@ static int alpc_ioctl_reply_recv(struct alpc_end *end,
 	struct alpc_port *port = end->port;
 	struct alpc_reply_recv rr;
 	struct alpc_msg *reply;
+	struct alpc_rx rx;
 	LIST_HEAD(dispose);
 	u64 id = 0;
 	int status;
@@ -1100,8 +1106,12 @@ static int alpc_ioctl_reply_recv(struct alpc_end *end,
 		return -EFAULT;
 	if (rr.flags || rr.reserved0 || alpc_recv_args_bad(&rr.recv))
 		return -EINVAL;
+	/* The receive's extra too: nothing is sent for a call that is bad. */
+	status = alpc_rx_get(&rx, rr.recv.flags, rr.recv.extra);
+	if (status)
+		return status;
 	if (!rr.ref_id)
-		return alpc_recv(end, &rr.recv, &ur->recv);
+		return alpc_recv(end, &rr.recv, &ur->recv, &rx);
 	if (rr.len > port->attr.max_msg_len)
 		return -EMSGSIZE;
 	if (put_user(0, &ur->reply_id) || put_user(0, &ur->reply_status))
@@ -1131,7 +1141,7 @@ static int alpc_ioctl_reply_recv(struct alpc_end *end,
 
 	if (put_user(id, &ur->reply_id) || put_user(status, &ur->reply_status))
 		return -EFAULT;
-	return alpc_recv(end, &rr.recv, &ur->recv);
+	return alpc_recv(end, &rr.recv, &ur->recv, &rx);
 }
 
 static int alpc_ioctl_cancel(struct alpc_end *end, struct alpc_cancel __user *uc)
@@ -1150,7 +1160,8 @@ static int alpc_ioctl_cancel(struct alpc_end *end, struct alpc_cancel __user *uc
 
 	mutex_lock(&port->lock);
 	req = alpc_req_lookup(port, c.id);
-	if (!req || req->send_end != end) {
+	/* Not a connection request: an asynchronous connect ends with its fd. */
+	if (!req || req->send_end != end || req->type != ALPC_MSG_REQUEST) {
 		ret = -ENOENT;
 	} else {
 		lent = alpc_region_get(req->region);

@@ -327,6 +327,8 @@ int alpc_port_create(struct alpc_create_port __user *uarg)
 	if (!ret)
 		ret = alpc_name_insert(port);
 	if (ret) {
+		/* Never announced: its release must not report it gone. */
+		xa_erase(&alpc_ports, port->id);
 		put_unused_fd(fd);
 		fput(file);
 		return ret;
@@ -361,6 +363,8 @@ static int alpc_queue_connect(struct alpc_conn *conn, struct alpc_msg *req,
 		return ret;
 	if (port->nconns >= port->attr.max_connections)
 		return -EAGAIN;
+	/* An id taken under the lock keeps port->conns in id order, for dumps. */
+	conn->id = alpc_new_id();
 	req->id = alpc_new_id();
 	ret = rhashtable_insert_fast(&port->requests, &req->hnode, alpc_req_params);
 	if (ret)
@@ -372,6 +376,7 @@ static int alpc_queue_connect(struct alpc_conn *conn, struct alpc_msg *req,
 	list_add_tail(&req->req_node, &conn->reqs);
 	list_add_tail(&conn->node, &port->conns);
 	port->nconns++;
+	atomic_inc(&alpc_generation);
 	alpc_msg_enqueue(&port->end, req, true);
 	return 0;
 }
@@ -458,7 +463,6 @@ int alpc_port_connect(struct alpc_connect __user *uarg)
 		goto err_pidfd;
 	}
 	/* From here, the connection holds the lookup's port reference. */
-	conn->id = alpc_new_id();
 	kref_init(&conn->ref);
 	conn->port = port;
 	conn->state = ALPC_CONN_CONNECTING;
@@ -520,6 +524,8 @@ int alpc_port_connect(struct alpc_connect __user *uarg)
 		return fd;
 	}
 	if (ret) {
+		/* Never queued: the file's release has nothing to close. */
+		conn->state = ALPC_CONN_CLOSED;
 		mutex_unlock(&port->lock);
 		alpc_msg_free(req);
 		fput(file);
@@ -855,16 +861,31 @@ static int alpc_associate(struct alpc_end *end, struct alpc_associate __user *ua
 }
 
 /*
+ * Whether the caller needs CAP_SYS_ADMIN in the port's user namespace to
+ * read @cur (@new NULL) or replace it with @new: unless it owns the port,
+ * and, to replace it, keeps the owner and a group it is in.
+ */
+static bool alpc_sd_needs_admin(const struct alpc_sd *cur, const struct alpc_sd *new)
+{
+	if (!uid_eq(cur->uid, current_euid()))
+		return true;
+	/* Giving a port away, like chown, takes the capability. */
+	return new && (!uid_eq(new->uid, cur->uid) ||
+		       (!gid_eq(new->gid, cur->gid) && !in_egroup_p(new->gid)));
+}
+
+/*
  * ALPC_IOC_GET_SECURITY and ALPC_IOC_SET_SECURITY, on a connection port
  * (@end) or, with @end NULL, on /dev/alpc by name.
  */
 int alpc_port_security(struct alpc_end *end, unsigned int cmd,
 		       struct alpc_port_security __user *uarg)
 {
+	bool set = cmd == ALPC_IOC_SET_SECURITY;
 	struct alpc_port_security *ps;
 	struct alpc_port *port;
 	struct alpc_sd sd;
-	bool admin = false;
+	bool admin;
 	int ret = 0;
 
 	if (end && end->kind != ALPC_END_PORT)
@@ -877,7 +898,7 @@ int alpc_port_security(struct alpc_end *end, unsigned int cmd,
 		ret = -EINVAL;
 		goto out_free;
 	}
-	if (cmd == ALPC_IOC_SET_SECURITY) {
+	if (set) {
 		ret = alpc_sd_from_user(&sd, &ps->sd, current_user_ns());
 		if (ret)
 			goto out_free;
@@ -893,28 +914,22 @@ int alpc_port_security(struct alpc_end *end, unsigned int cmd,
 		}
 	}
 
+	/* ns_capable() may log: asked without the lock, and only if needed. */
 	mutex_lock(&port->lock);
-	if (!uid_eq(port->sd.uid, current_euid())) {
-		/* ns_capable() may log: not under the port's lock. */
-		mutex_unlock(&port->lock);
-		admin = ns_capable(port->user_ns, CAP_SYS_ADMIN);
-		mutex_lock(&port->lock);
-	}
-	if (!admin && !uid_eq(port->sd.uid, current_euid())) {
+	admin = alpc_sd_needs_admin(&port->sd, set ? &sd : NULL);
+	mutex_unlock(&port->lock);
+	admin = admin && ns_capable(port->user_ns, CAP_SYS_ADMIN);
+
+	mutex_lock(&port->lock);
+	if (!admin && alpc_sd_needs_admin(&port->sd, set ? &sd : NULL))
 		ret = -EPERM;
-	} else if (cmd == ALPC_IOC_GET_SECURITY) {
-		alpc_sd_to_user(&port->sd, &ps->sd, current_user_ns());
-	} else if (!admin && (!uid_eq(sd.uid, port->sd.uid) ||
-			      (!gid_eq(sd.gid, port->sd.gid) && !in_egroup_p(sd.gid)))) {
-		/* Giving a port away, like chown, takes the capability. */
-		ret = -EPERM;
-	} else {
+	else if (set)
 		port->sd = sd;
-	}
+	else
+		alpc_sd_to_user(&port->sd, &ps->sd, current_user_ns());
 	mutex_unlock(&port->lock);
 	alpc_port_put(port);
-	if (!ret && cmd == ALPC_IOC_GET_SECURITY &&
-	    copy_to_user(&uarg->sd, &ps->sd, sizeof(ps->sd)))
+	if (!ret && !set && copy_to_user(&uarg->sd, &ps->sd, sizeof(ps->sd)))
 		ret = -EFAULT;
 out_free:
 	kfree(ps);

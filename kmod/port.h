@@ -52,7 +52,7 @@ struct alpc_port {
 	bool dead;			/* the connection port's fd is closed */
 	struct alpc_end end;
 	struct rhashtable requests;	/* id -> unanswered request */
-	struct list_head conns;		/* alpc_conn.node, not CLOSED */
+	struct list_head conns;		/* alpc_conn.node, not CLOSED; by id */
 	unsigned int nconns;
 	struct alpc_port_attr attr;
 	struct alpc_sd sd;		/* who may connect */

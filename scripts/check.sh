@@ -38,6 +38,10 @@ if [ "$name" = check ]; then
 	"$ALPC_TOP/scripts/lint.sh" >"$out" 2>&1
 	tap "[host] lint: " "$out"
 	grep '^#' "$out" | sed 's/^/     [host] /'
+	out=$B/results/host-packaging.out
+	"$ALPC_TOP/scripts/packaging-test.sh" >"$out" 2>&1
+	tap "[host] packaging: " "$out"
+	grep '^#' "$out" | sed 's/^/     [host] /'
 	# Library tests that need no kernel run on the host too.
 	out=$B/results/host-alpcu_test.out
 	"$B/vm/tests/alpcu_test" -r tapcase '~[vm]' >"$out" 2>&1
@@ -45,6 +49,15 @@ if [ "$name" = check ]; then
 	tap "[host] alpcu_test: " "$out"
 	if [ "$rc" != 0 ]; then
 		grep -q '^not ok' "$out" || result FAIL "[host] alpcu_test: exited with status $rc"
+		sed 's/^/     [host] /' "$out" | tail -40
+	fi
+	# alpcctl where the module is not loaded: its message and exit code.
+	out=$B/results/host-alpcctl_test.out
+	"$B/vm/tests/alpcctl_test" -r tapcase '~[vm]' >"$out" 2>&1
+	rc=$?
+	tap "[host] alpcctl_test: " "$out"
+	if [ "$rc" != 0 ]; then
+		grep -q '^not ok' "$out" || result FAIL "[host] alpcctl_test: exited with status $rc"
 		sed 's/^/     [host] /' "$out" | tail -40
 	fi
 fi

@@ -14,7 +14,7 @@ set -euo pipefail
 PACKAGES="build-essential bc bison flex libelf-dev libssl-dev dwarves kmod
 	xz-utils cpio rsync pkg-config python3 strace clang-format
 	linux-headers-amd64 linux-source-6.1 qemu-system-x86 busybox-static
-	libnl-3-dev libnl-genl-3-dev catch2 gnuplot-nox"
+	libnl-3-dev libnl-genl-3-dev nlohmann-json3-dev catch2 gnuplot-nox dkms"
 
 [ "$(id -u)" = 0 ] || die "setup needs root (apt-get): sudo $0"
 export DEBIAN_FRONTEND=noninteractive

@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <linux/alpc.h>
@@ -74,9 +75,13 @@ static inline void alpc_sleep_ms(unsigned int ms)
 		;
 }
 
-/* CREATE_PORT with @attr (NULL: all defaults); the limits in force go back to @attr. */
-static inline int alpc_create_port(int dev, const char *name,
-				   struct alpc_port_attr *attr, __u32 flags)
+/*
+ * CREATE_PORT with @attr (NULL: all defaults) and connect permission @mode
+ * (0: 0600); the limits in force go back to @attr.
+ */
+static inline int alpc_create_port_mode(int dev, const char *name,
+					struct alpc_port_attr *attr, __u32 flags,
+					__u32 mode)
 {
 	struct alpc_create_port cp;
 	int ret;
@@ -86,10 +91,50 @@ static inline int alpc_create_port(int dev, const char *name,
 	if (attr)
 		cp.attr = *attr;
 	cp.flags = flags;
+	cp.mode = mode;
 	ret = ioctl(dev, ALPC_IOC_CREATE_PORT, &cp);
 	if (attr)
 		*attr = cp.attr;
 	return ret;
+}
+
+/* CREATE_PORT with @attr (NULL: all defaults); the limits in force go back to @attr. */
+static inline int alpc_create_port(int dev, const char *name,
+				   struct alpc_port_attr *attr, __u32 flags)
+{
+	return alpc_create_port_mode(dev, name, attr, flags, 0);
+}
+
+/*
+ * GET_SECURITY or SET_SECURITY (@cmd) on @fd: /dev/alpc with @name, or a
+ * connection port with @name NULL. GET fills @sd, also on failure with
+ * what the kernel wrote.
+ */
+static inline int alpc_security(int fd, unsigned long cmd, const char *name,
+				struct alpc_security *sd)
+{
+	struct alpc_port_security ps;
+	int ret;
+
+	memset(&ps, 0, sizeof(ps));
+	if (name)
+		snprintf(ps.name, sizeof(ps.name), "%s", name);
+	if (cmd == ALPC_IOC_SET_SECURITY)
+		ps.sd = *sd;
+	ret = ioctl(fd, cmd, &ps);
+	if (cmd == ALPC_IOC_GET_SECURITY)
+		*sd = ps.sd;
+	return ret;
+}
+
+static inline int alpc_get_security(int fd, const char *name, struct alpc_security *sd)
+{
+	return alpc_security(fd, ALPC_IOC_GET_SECURITY, name, sd);
+}
+
+static inline int alpc_set_security(int fd, const char *name, struct alpc_security *sd)
+{
+	return alpc_security(fd, ALPC_IOC_SET_SECURITY, name, sd);
 }
 
 static inline void alpc_connect_init(struct alpc_connect *c, const char *name,
@@ -167,6 +212,29 @@ static inline int alpc_request(int fd, const void *buf, __u32 len, __u64 *id)
 static inline int alpc_reply(int fd, __u64 ref_id, const void *buf, __u32 len)
 {
 	return alpc_send(fd, ALPC_MSG_REPLY, buf, len, 0, ref_id, 0, NULL);
+}
+
+/*
+ * RECV with ALPC_RECV_* @flags and @extra (may be NULL); @info (if given)
+ * gets the message's info, also on failure.
+ */
+static inline int alpc_recv_extra(int fd, __u32 flags, void *buf, __u32 size,
+				  __s64 timeout_ns, struct alpc_recv_extra *extra,
+				  struct alpc_msg_info *info)
+{
+	struct alpc_recv r;
+	int ret;
+
+	memset(&r, 0, sizeof(r));
+	r.flags = flags;
+	r.buf = (__u64)(unsigned long)buf;
+	r.size = size;
+	r.timeout_ns = timeout_ns;
+	r.extra = (__u64)(unsigned long)extra;
+	ret = ioctl(fd, ALPC_IOC_RECV, &r);
+	if (info)
+		*info = r.info;
+	return ret;
 }
 
 /* RECV; @info (if given) gets the message's info, also on failure. */
@@ -421,6 +489,17 @@ static inline int alpc_wait_child(pid_t pid)
 	if (WIFSIGNALED(status))
 		return 128 + WTERMSIG(status);
 	return -1;
+}
+
+/* pidfd_open(2) and pidfd_send_signal(2), which older C libraries lack. */
+static inline int alpc_pidfd_open(pid_t pid)
+{
+	return syscall(434, pid, 0);
+}
+
+static inline int alpc_pidfd_send_signal(int pidfd, int sig)
+{
+	return syscall(424, pidfd, sig, NULL, 0);
 }
 
 /* Fills @buf with a pattern that depends on @seed, so payloads can be told apart. */

@@ -16,6 +16,16 @@
 /* The uapi header compiles as C; the C++ side is libalpcu/tests/uapi_test.cpp. */
 static_assert(sizeof(struct alpc_features) == 48, "alpc_features layout");
 static_assert(offsetof(struct alpc_features, reserved) == 16, "alpc_features layout");
+/* Version 3 named reserved words; the structures kept their sizes. */
+static_assert(sizeof(struct alpc_port_attr) == 48, "alpc_port_attr layout");
+static_assert(sizeof(struct alpc_create_port) == 128, "alpc_create_port layout");
+static_assert(sizeof(struct alpc_connect) == 136, "alpc_connect layout");
+static_assert(sizeof(struct alpc_accept) == 48, "alpc_accept layout");
+static_assert(sizeof(struct alpc_msg_info) == 88, "alpc_msg_info layout");
+static_assert(sizeof(struct alpc_msg_attrs) == 72, "alpc_msg_attrs layout");
+static_assert(sizeof(struct alpc_security) == 288, "alpc_security layout");
+static_assert(sizeof(struct alpc_port_security) == 360, "alpc_port_security layout");
+static_assert(sizeof(struct alpc_recv_extra) == 48, "alpc_recv_extra layout");
 
 FIXTURE(dev) {
 	int fd;
@@ -53,6 +63,19 @@ TEST_F(dev, features_query_reports_version)
 	EXPECT_EQ(ALPC_API_VERSION, f.version);
 	EXPECT_EQ(0, f.features & ~ALPC_FEAT_ALL);
 	EXPECT_EQ(0, f.flags);
+}
+
+/* Version 3 modules offer port security, secure connect, pidfds and fd passing. */
+TEST_F(dev, version_3_reports_security_feature)
+{
+	struct alpc_features f;
+
+	memset(&f, 0, sizeof(f));
+	ASSERT_EQ(0, alpc_get_features(self->fd, &f));
+	ASSERT_EQ(3, ALPC_API_VERSION);
+	EXPECT_EQ(3, f.version);
+	EXPECT_EQ(ALPC_FEAT_SECURITY, f.features & ALPC_FEAT_SECURITY);
+	EXPECT_EQ(ALPC_FEAT_ALL, f.features);
 }
 
 /* An ioctl number the device does not know fails with ENOTTY. */

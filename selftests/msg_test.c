@@ -131,7 +131,7 @@ TEST_F(conn, datagram_round_trip)
 	EXPECT_EQ(gettid(), info.tid);
 	EXPECT_EQ(getuid(), info.uid);
 	EXPECT_EQ(getgid(), info.gid);
-	EXPECT_EQ(0, info.reserved);
+	EXPECT_EQ(0, info.nfds);
 	EXPECT_TRUE(alpc_check_fill(in, sizeof(out), 1));
 	EXPECT_EQ(0, in[sizeof(out)]);
 	ASSERT_EQ(-1, alpc_recv(self->c.srv, in, sizeof(in), 0, &info));
@@ -1281,9 +1281,13 @@ TEST_F(conn, send_bad_type_flags_or_reserved_is_einval)
 	EXPECT_EQ(EAGAIN, errno);
 }
 
-/* RECV, SEND_WAIT, REPLY_RECV and CANCEL with flags or reserved words fail with EINVAL. */
+/*
+ * RECV, SEND_WAIT, REPLY_RECV and CANCEL with flags, reserved words, or an
+ * alpc_recv_extra with reserved words, fail with EINVAL.
+ */
 TEST_F(conn, bad_flags_or_reserved_is_einval_and_changes_nothing)
 {
+	struct alpc_recv_extra bad_extra;
 	struct alpc_reply_recv rr;
 	struct alpc_send_wait sw;
 	struct alpc_msg_info info;
@@ -1293,17 +1297,27 @@ TEST_F(conn, bad_flags_or_reserved_is_einval_and_changes_nothing)
 	__u64 id;
 	int i;
 
+	memset(&bad_extra, 0, sizeof(bad_extra));
+	bad_extra.reserved[2] = 1;
 	ASSERT_EQ(0, alpc_request(self->c.client, "q", 1, &id));
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < 4; i++) {
 		memset(&r, 0, sizeof(r));
 		r.buf = (__u64)(unsigned long)in;
 		r.size = sizeof(in);
 		if (i == 0)
 			r.flags = ALPC_UNKNOWN_FLAG;
+		else if (i == 1)
+			r.flags = ALPC_RECV_FD_INHERIT << 1;
+		else if (i == 2)
+			r.reserved = 1;
 		else
-			r.reserved[i - 1] = 1;
-		ASSERT_EQ(-1, ioctl(self->c.srv, ALPC_IOC_RECV, &r));
-		EXPECT_EQ(EINVAL, errno);
+			r.extra = (__u64)(unsigned long)&bad_extra;
+		ASSERT_EQ(-1, ioctl(self->c.srv, ALPC_IOC_RECV, &r)) {
+			TH_LOG("case %d", i);
+		}
+		EXPECT_EQ(EINVAL, errno) {
+			TH_LOG("case %d", i);
+		}
 	}
 	for (i = 0; i < 2; i++) {
 		memset(&c, 0, sizeof(c));
@@ -1321,10 +1335,16 @@ TEST_F(conn, bad_flags_or_reserved_is_einval_and_changes_nothing)
 			sw.flags = ALPC_UNKNOWN_FLAG;
 		else if (i == 1)
 			sw.reserved0 = 1;
+		else if (i == 2)
+			sw.reserved = 1;
 		else
-			sw.reserved[i - 2] = 1;
-		ASSERT_EQ(-1, ioctl(self->c.client, ALPC_IOC_SEND_WAIT, &sw));
-		EXPECT_EQ(EINVAL, errno);
+			sw.extra = (__u64)(unsigned long)&bad_extra;
+		ASSERT_EQ(-1, ioctl(self->c.client, ALPC_IOC_SEND_WAIT, &sw)) {
+			TH_LOG("case %d", i);
+		}
+		EXPECT_EQ(EINVAL, errno) {
+			TH_LOG("case %d", i);
+		}
 	}
 	/* The request is still queued, and not canceled. */
 	ASSERT_EQ(0, alpc_recv(self->c.srv, in, sizeof(in), 0, &info));
@@ -1339,16 +1359,20 @@ TEST_F(conn, bad_flags_or_reserved_is_einval_and_changes_nothing)
 			rr.reserved0 = 1;
 		else if (i == 2)
 			rr.recv.flags = ALPC_UNKNOWN_FLAG;
+		else if (i == 3)
+			rr.recv.reserved = 1;
 		else
-			rr.recv.reserved[i - 3] = 1;
+			rr.recv.extra = (__u64)(unsigned long)&bad_extra;
 		ASSERT_EQ(-1, ioctl(self->c.srv, ALPC_IOC_REPLY_RECV, &rr)) {
 			TH_LOG("case %d", i);
 		}
 		EXPECT_EQ(EINVAL, errno);
+		/* No reply went out. */
+		ASSERT_EQ(-1, alpc_recv(self->c.client, in, sizeof(in), 0, &info)) {
+			TH_LOG("case %d sent the reply", i);
+		}
+		EXPECT_EQ(EAGAIN, errno);
 	}
-	/* No reply went out, and the datagram is still queued. */
-	ASSERT_EQ(-1, alpc_recv(self->c.client, in, sizeof(in), 0, &info));
-	EXPECT_EQ(EAGAIN, errno);
 	alpc_reply_recv_init(&rr, id, "a", 1, in, sizeof(in), 0);
 	ASSERT_EQ(0, alpc_reply_recv(self->c.srv, &rr));
 	EXPECT_EQ(0, rr.reply_status);

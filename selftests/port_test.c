@@ -71,7 +71,7 @@ TEST_F(port, fd_inherit_clears_cloexec)
 	close(fd);
 }
 
-/* Zero limits come back as the defaults: 256, 64, 64 KiB and 1024. */
+/* Zero limits come back as the defaults: 256, 64, 64 KiB, 1024, no fds and 64 sections. */
 TEST_F(port, zero_attr_is_filled_with_defaults)
 {
 	struct alpc_port_attr attr;
@@ -86,7 +86,28 @@ TEST_F(port, zero_attr_is_filled_with_defaults)
 	EXPECT_EQ(64, attr.max_queued_msgs);
 	EXPECT_EQ(65536, attr.max_queued_bytes);
 	EXPECT_EQ(1024, attr.max_connections);
+	EXPECT_EQ(0, attr.max_fds);
+	EXPECT_EQ(64, attr.max_sections);
+	EXPECT_EQ(0, attr.reserved);
 	EXPECT_EQ(0, attr.flags);
+	close(fd);
+}
+
+/* With ALPC_PORT_ALLOW_FDS, a zero max_fds comes back as 16. */
+TEST_F(port, allow_fds_defaults_max_fds_to_16)
+{
+	struct alpc_port_attr attr;
+	char name[ALPC_NAME_MAX];
+	int fd;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.flags = ALPC_PORT_ALLOW_FDS;
+	alpc_port_name(name, "fds");
+	fd = alpc_create_port(self->dev, name, &attr, 0);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(ALPC_PORT_ALLOW_FDS, attr.flags);
+	EXPECT_EQ(16, attr.max_fds);
+	EXPECT_EQ(64, attr.max_sections);
 	close(fd);
 }
 
@@ -96,6 +117,7 @@ TEST_F(port, explicit_attr_is_kept)
 	struct alpc_port_attr attr = {
 		.max_msg_len = 1000, .max_queued_msgs = 8,
 		.max_queued_bytes = 4096, .max_connections = 2,
+		.flags = ALPC_PORT_ALLOW_FDS, .max_fds = 1, .max_sections = 1,
 	};
 	char name[ALPC_NAME_MAX];
 	int fd;
@@ -107,6 +129,8 @@ TEST_F(port, explicit_attr_is_kept)
 	EXPECT_EQ(8, attr.max_queued_msgs);
 	EXPECT_EQ(4096, attr.max_queued_bytes);
 	EXPECT_EQ(2, attr.max_connections);
+	EXPECT_EQ(1, attr.max_fds);
+	EXPECT_EQ(1, attr.max_sections);
 	close(fd);
 
 	memset(&attr, 0, sizeof(attr));
@@ -114,12 +138,17 @@ TEST_F(port, explicit_attr_is_kept)
 	attr.max_queued_msgs = 65536;
 	attr.max_queued_bytes = ALPC_MSG_LIMIT;
 	attr.max_connections = 1;
+	attr.flags = ALPC_PORT_ALLOW_FDS;
+	attr.max_fds = ALPC_FDS_MAX;
+	attr.max_sections = 4096;
 	fd = alpc_create_port(self->dev, name, &attr, 0);
 	ASSERT_LE(0, fd);
 	EXPECT_EQ(ALPC_MSG_LIMIT, attr.max_msg_len);
 	EXPECT_EQ(65536, attr.max_queued_msgs);
 	EXPECT_EQ(ALPC_MSG_LIMIT, attr.max_queued_bytes);
 	EXPECT_EQ(1, attr.max_connections);
+	EXPECT_EQ(ALPC_FDS_MAX, attr.max_fds);
+	EXPECT_EQ(4096, attr.max_sections);
 	close(fd);
 }
 
@@ -136,8 +165,14 @@ TEST_F(port, attr_out_of_range_is_einval)
 		{ .max_queued_bytes = 100 },
 		{ .max_connections = 65537 },
 		{ .flags = ALPC_UNKNOWN_FLAG },
-		{ .reserved = { 1 } },
-		{ .reserved = { 0, 0, 1 } },
+		{ .reserved = 1 },
+		{ .reserved = 1U << 31 },
+		/* max_fds without ALPC_PORT_ALLOW_FDS, or over ALPC_FDS_MAX. */
+		{ .max_fds = 1 },
+		{ .flags = ALPC_PORT_ALLOW_FDS, .max_fds = ALPC_FDS_MAX + 1 },
+		{ .flags = ALPC_PORT_ALLOW_FDS, .max_fds = 0xffffffff },
+		{ .max_sections = 4097 },
+		{ .max_sections = 0xffffffff },
 	};
 	struct alpc_port_attr attr;
 	char name[ALPC_NAME_MAX];
@@ -159,25 +194,33 @@ TEST_F(port, attr_out_of_range_is_einval)
 	close(fd);
 }
 
-/* Unknown flags or non-zero reserved words fail with EINVAL. */
-TEST_F(port, create_unknown_flags_or_reserved_is_einval)
+/* Unknown flags, mode bits outside 0777 or non-zero reserved words fail with EINVAL. */
+TEST_F(port, create_unknown_flags_mode_or_reserved_is_einval)
 {
+	static const __u32 bad_modes[] = { 01000, 02600, 04600, 0170600, 1U << 31 };
 	struct alpc_create_port cp;
-	int i;
+	unsigned int i;
 
-	for (i = 0; i < 5; i++) {
+	for (i = 0; i < 4 + ARRAY_SIZE(bad_modes); i++) {
 		memset(&cp, 0, sizeof(cp));
 		alpc_port_name(cp.name, "flags");
 		if (i == 0)
 			cp.flags = ALPC_UNKNOWN_FLAG;
 		else if (i == 1)
 			cp.flags = ALPC_FD_INHERIT >> 1;
-		else
+		else if (i < 4)
 			cp.reserved[i - 2] = 1;
+		else
+			cp.mode = bad_modes[i - 4];
 		ASSERT_EQ(-1, ioctl(self->dev, ALPC_IOC_CREATE_PORT, &cp)) {
-			TH_LOG("case %d", i);
+			TH_LOG("case %u", i);
 		}
-		EXPECT_EQ(EINVAL, errno);
+		EXPECT_EQ(EINVAL, errno) {
+			TH_LOG("case %u", i);
+		}
+		/* Nothing was created under the name. */
+		ASSERT_EQ(-1, alpc_connect(self->dev, cp.name, NULL, 0, 0, NULL, 0, NULL));
+		EXPECT_EQ(ENOENT, errno);
 	}
 }
 
@@ -282,23 +325,37 @@ TEST_F(port, connect_unknown_name_is_enoent)
 	EXPECT_EQ(ENOENT, errno);
 }
 
-/* Unknown connect flags, reserved words or an unterminated name fail with EINVAL. */
+/*
+ * Unknown connect flags, reserved words, an unterminated name, or a
+ * server_uid or pidfd without the flag that gives it meaning fail with
+ * EINVAL.
+ */
 TEST_F(port, connect_bad_flags_reserved_or_name_is_einval)
 {
 	struct alpc_msg_info info;
 	struct alpc_connect c;
-	int i;
+	int i, pidfd;
 
-	for (i = 0; i < 5; i++) {
+	pidfd = alpc_pidfd_open(getpid());
+	ASSERT_LE(0, pidfd);
+	for (i = 0; i < 8; i++) {
 		alpc_connect_init(&c, self->name, NULL, 0, ALPC_WAIT_NS);
 		if (i == 0)
 			c.flags = ALPC_UNKNOWN_FLAG;
 		else if (i == 1)
 			c.flags = ALPC_FD_INHERIT >> 1;
-		else if (i == 4)
+		else if (i == 2)
 			memset(c.name, 'u', sizeof(c.name));
+		else if (i == 3)
+			c.reserved = 1;
+		else if (i == 4)
+			c.reserved0 = 1;
+		else if (i == 5)
+			c.server_uid = getuid() ?: 1;	/* no ALPC_CONNECT_SERVER_UID */
+		else if (i == 6)
+			c.pidfd = pidfd;		/* no ALPC_CONNECT_PIDFD */
 		else
-			c.reserved[i - 2] = 1;
+			c.flags = ALPC_CONNECT_PIDFD << 1;
 		ASSERT_EQ(-1, ioctl(self->dev, ALPC_IOC_CONNECT, &c)) {
 			TH_LOG("case %d", i);
 		}
@@ -309,6 +366,7 @@ TEST_F(port, connect_bad_flags_reserved_or_name_is_einval)
 	/* The server heard of none of them. */
 	ASSERT_EQ(-1, alpc_recv(self->port, NULL, 0, 0, &info));
 	EXPECT_EQ(EAGAIN, errno);
+	close(pidfd);
 }
 
 /* Arguments or connection data that cannot be read fail with EFAULT. */
@@ -496,6 +554,10 @@ TEST_F(port, connection_request_carries_uid_and_gid)
 		cc.uid = 4321;
 		cc.gid = 8765;
 	}
+	/* A port another uid may connect to: the default mode, 0600, would refuse it. */
+	close(self->port);
+	self->port = alpc_create_port_mode(self->dev, self->name, NULL, 0, 0666);
+	ASSERT_LE(0, self->port);
 	pid = alpc_fork(connect_as, &cc);
 	ASSERT_LT(0, pid);
 	ASSERT_EQ(0, alpc_recv(self->port, NULL, 0, ALPC_WAIT_NS, &info));
@@ -861,30 +923,44 @@ TEST_F(port, reject_with_comm_port_is_einval)
 	close(fd);
 }
 
-/* Unknown accept flags or reserved words fail with EINVAL; the request stays pending. */
+/*
+ * Unknown accept flags, reserved words or a pidfd without ALPC_ACCEPT_PIDFD
+ * fail with EINVAL; the request stays pending.
+ */
 TEST_F(port, accept_unknown_flags_or_reserved_is_einval)
 {
 	struct alpc_connector c;
 	struct alpc_msg_info info;
 	struct alpc_accept a;
-	int i, fd;
+	int i, fd, pidfd;
 
+	pidfd = alpc_pidfd_open(getpid());
+	ASSERT_LE(0, pidfd);
 	ASSERT_EQ(0, alpc_connector_start(&c, self->dev, self->name, NULL, 0, ALPC_WAIT_NS, 0));
 	ASSERT_EQ(0, alpc_recv(self->port, NULL, 0, ALPC_WAIT_NS, &info));
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < 6; i++) {
 		memset(&a, 0, sizeof(a));
 		a.id = info.id;
 		if (i == 0)
 			a.flags = ALPC_UNKNOWN_FLAG;
 		else if (i == 1)
 			a.flags = ALPC_FD_INHERIT >> 1;
+		else if (i == 2)
+			a.reserved0 = 1;
+		else if (i == 3)
+			a.reserved = 1;
+		else if (i == 4)
+			a.pidfd = pidfd;	/* no ALPC_ACCEPT_PIDFD */
 		else
-			a.reserved[i - 2] = 1;
+			a.flags = ALPC_ACCEPT_PIDFD << 1;
 		ASSERT_EQ(-1, ioctl(self->port, ALPC_IOC_ACCEPT, &a)) {
 			TH_LOG("case %d", i);
 		}
-		EXPECT_EQ(EINVAL, errno);
+		EXPECT_EQ(EINVAL, errno) {
+			TH_LOG("case %d", i);
+		}
 	}
+	close(pidfd);
 	ASSERT_EQ(0, alpc_accept(self->port, info.id, 0, 1, NULL, 0));
 	fd = alpc_connector_join(&c);
 	ASSERT_LE(0, fd);

@@ -638,7 +638,7 @@ static bool spoil_attrs(struct alpc_msg_attrs *a, unsigned int i)
 		a->view_flags = 1U << 31;
 		break;
 	case 2:
-		a->flags |= 1U << 2;
+		a->flags |= ALPC_ATTR_FDS << 1;
 		break;
 	case 3:
 		a->flags |= 1U << 31;
@@ -650,10 +650,10 @@ static bool spoil_attrs(struct alpc_msg_attrs *a, unsigned int i)
 		a->reserved1 = 1;
 		break;
 	case 6:
-		a->reserved[0] = 1;
+		a->reserved2 = 1;
 		break;
 	case 7:
-		a->reserved[1] = 1ULL << 63;
+		a->reserved2 = 1U << 31;
 		break;
 	case 8:
 		a->flags = 0;	/* view fields without ALPC_ATTR_VIEW */
@@ -663,6 +663,12 @@ static bool spoil_attrs(struct alpc_msg_attrs *a, unsigned int i)
 		break;
 	case 10:
 		a->region_flags = ALPC_REGION_READ;
+		break;
+	case 11:
+		a->nfds = 1;	/* an fd field without ALPC_ATTR_FDS */
+		break;
+	case 12:
+		a->fds = (__u64)(unsigned long)&a->section_fd;
 		break;
 	default:
 		return false;

@@ -209,12 +209,13 @@ std::uint64_t CompletionPort::dropped() const noexcept {
 }
 
 Result<Connection> connect_async(std::string_view name, CompletionPort& cp, std::uint64_t key,
-                                 std::span<const std::byte> data) {
-    return connect_async(Device::open(), name, cp, key, data);
+                                 std::span<const std::byte> data, ConnectOptions opts) {
+    return connect_async(Device::open(), name, cp, key, data, opts);
 }
 
 Result<Connection> connect_async(const Device& dev, std::string_view name, CompletionPort& cp,
-                                 std::uint64_t key, std::span<const std::byte> data) {
+                                 std::uint64_t key, std::span<const std::byte> data,
+                                 ConnectOptions opts) {
     alpc_connect c{};
     detail::copy_name(c.name, name, "ALPC_IOC_CONNECT (async)");
     c.flags = ALPC_CONNECT_ASYNC;
@@ -223,13 +224,12 @@ Result<Connection> connect_async(const Device& dev, std::string_view name, Compl
     c.timeout_ns = -1;
     c.completion_fd = cp.fd();
     c.key = key;
+    detail::connect_identity(c, dev, opts);
     int rc = ::ioctl(dev.fd(), ALPC_IOC_CONNECT, &c);
     if (rc >= 0)
         return Connection(Fd(rc));
     int err = errno;
-    if (err == ENOENT)
-        throw_errno(
-            ("ALPC_IOC_CONNECT (async): no port named \"" + std::string(name) + "\"").c_str(), err);
+    detail::throw_connect_error(err, name, c, "ALPC_IOC_CONNECT (async)");
     return detail::expect(err, "ALPC_IOC_CONNECT (async)", {Status::would_block});
 }
 

@@ -14,12 +14,48 @@
 namespace alpcu {
 
 ConnectResult Connection::connect(std::string_view name, std::span<const std::byte> data,
-                                  Timeout timeout) {
-    return connect(Device::open(), name, data, timeout);
+                                  Timeout timeout, ConnectOptions opts) {
+    return connect(Device::open(), name, data, timeout, opts);
 }
 
+namespace detail {
+
+void connect_identity(alpc_connect& c, const Device& dev, const ConnectOptions& opts) {
+    if (opts.server_uid) {
+        c.flags |= ALPC_CONNECT_SERVER_UID;
+        c.server_uid = *opts.server_uid;
+    }
+    // Lets the server ask for a pidfd of this process with each message.
+    if (has_security(&dev)) {
+        if (int pidfd = self_pidfd(); pidfd >= 0) {
+            c.flags |= ALPC_CONNECT_PIDFD;
+            c.pidfd = pidfd;
+        }
+    }
+}
+
+void throw_connect_error(int err, std::string_view name, const alpc_connect& c, const char* what) {
+    std::string port = std::string(what) + " \"" + std::string(name) + "\"";
+    switch (err) {
+    case ENOENT:
+        throw_errno((port + ": no such port").c_str(), err);
+    case EACCES:
+        throw_errno((port + ": the port's security descriptor refuses this caller").c_str(), err);
+    case EPERM:
+        if (c.flags & ALPC_CONNECT_SERVER_UID)
+            throw_errno(
+                (port + ": not owned by uid " + std::to_string(c.server_uid) + " as required")
+                    .c_str(),
+                err);
+        break;
+    }
+}
+
+} // namespace detail
+
 ConnectResult Connection::connect(const Device& dev, std::string_view name,
-                                  std::span<const std::byte> data, Timeout timeout) {
+                                  std::span<const std::byte> data, Timeout timeout,
+                                  ConnectOptions opts) {
     auto reply = detail::scratch();
     alpc_connect c{};
     detail::copy_name(c.name, name, "ALPC_IOC_CONNECT");
@@ -28,6 +64,7 @@ ConnectResult Connection::connect(const Device& dev, std::string_view name,
     c.timeout_ns = timeout.ns();
     c.reply_size = static_cast<std::uint32_t>(reply.size());
     c.reply_buf = detail::user_ptr(reply.data());
+    detail::connect_identity(c, dev, opts);
     int rc = ::ioctl(dev.fd(), ALPC_IOC_CONNECT, &c);
     int err = errno;
     // The server's data comes back on success and on refusal alike.
@@ -35,8 +72,7 @@ ConnectResult Connection::connect(const Device& dev, std::string_view name,
     std::vector<std::byte> server_data(reply.begin(), reply.end());
     if (rc >= 0)
         return {Connection(Fd(rc)), std::move(server_data)};
-    if (err == ENOENT)
-        throw_errno(("ALPC_IOC_CONNECT: no port named \"" + std::string(name) + "\"").c_str(), err);
+    detail::throw_connect_error(err, name, c, "ALPC_IOC_CONNECT");
     return {detail::expect(err, "ALPC_IOC_CONNECT",
                            {Status::refused, Status::timed_out, Status::would_block,
                             Status::interrupted, Status::disconnected}),
@@ -57,10 +93,6 @@ alpc_msg_attrs view_attrs(const SectionRange& view) noexcept {
     a.view_offset = view.offset();
     a.view_len = view.length();
     return a;
-}
-
-std::uint64_t attrs_ptr(const alpc_msg_attrs& a) noexcept {
-    return a.flags ? detail::user_ptr(&a) : 0;
 }
 
 } // namespace
@@ -114,7 +146,7 @@ Result<std::uint64_t> Connection::send_message(std::uint32_t type, std::span<con
         s.buf = detail::user_ptr(bytes.data());
         s.context = context;
         s.timeout_ns = timeout.ns();
-        s.attrs = attrs_ptr(a);
+        s.attrs = detail::attrs_ptr(a);
         return detail::try_call(fd_.get(), ALPC_IOC_SEND, &s);
     });
     if (err)
@@ -144,36 +176,57 @@ Result<std::uint64_t> Connection::send_request(const SectionRange& view, Timeout
     return send_message(ALPC_MSG_REQUEST, {}, view_attrs(view), timeout, context);
 }
 
+Result<std::uint64_t> Connection::send(std::span<const std::byte> data, std::span<const int> fds,
+                                       Timeout timeout, std::uint64_t context) {
+    return send_message(ALPC_MSG_DATAGRAM, data, detail::fd_attrs(fds, "ALPC_IOC_SEND"), timeout,
+                        context);
+}
+
+Result<std::uint64_t> Connection::send_request(std::span<const std::byte> data,
+                                               std::span<const int> fds, Timeout timeout,
+                                               std::uint64_t context) {
+    return send_message(ALPC_MSG_REQUEST, data, detail::fd_attrs(fds, "ALPC_IOC_SEND"), timeout,
+                        context);
+}
+
 Result<Message> Connection::send_wait(std::span<const std::byte> data, const alpc_msg_attrs& attrs,
                                       Timeout timeout, std::uint64_t context) {
     auto reply = detail::scratch();
+    detail::RecvExtra extra;
     alpc_send_wait w{};
     int err = transmit(data, attrs, [&](std::span<const std::byte> bytes, const alpc_msg_attrs& a) {
         w = alpc_send_wait{};
+        w.flags = extra.flags();
         w.len = detail::length(bytes, "ALPC_IOC_SEND_WAIT");
         w.buf = detail::user_ptr(bytes.data());
         w.context = context;
         w.timeout_ns = timeout.ns();
         w.reply_size = static_cast<std::uint32_t>(reply.size());
         w.reply_buf = detail::user_ptr(reply.data());
-        w.attrs = attrs_ptr(a);
+        w.extra = extra.arg();
+        w.attrs = detail::attrs_ptr(a);
         int e = detail::try_call(fd_.get(), ALPC_IOC_SEND_WAIT, &w);
-        // Sent, and the reply cut (never, with a buffer of ALPC_MSG_LIMIT):
-        // not the EMSGSIZE of a payload over the limit.
+        // Sent, and the reply cut (never, with a buffer of ALPC_MSG_LIMIT
+        // and room for ALPC_FDS_MAX fds): not the EMSGSIZE of a payload
+        // over the limit. The view and fds that came are released.
         if (e == EMSGSIZE && w.id != 0) {
+            extra.received(w.reply);
             View lost = View::adopt(w.reply);
             throw_errno("ALPC_IOC_SEND_WAIT: reply cut", e);
         }
         return e;
     });
-    // The reply's view is mapped now, if it carried one.
+    // The reply's view is mapped now, if it carried one, and its fds open.
     View view = View::adopt(w.reply);
+    extra.received(w.reply);
     if (err)
         return detail::expect(err, "ALPC_IOC_SEND_WAIT",
                               {Status::timed_out, Status::would_block, Status::interrupted,
                                Status::disconnected, Status::canceled});
-    return Message(w.reply, reply.first(std::min<std::size_t>(w.reply.len, w.reply_size)),
-                   std::move(view));
+    Message m(w.reply, reply.first(std::min<std::size_t>(w.reply.len, w.reply_size)),
+              std::move(view));
+    extra.give(m);
+    return m;
 }
 
 Result<Message> Connection::request(std::span<const std::byte> data, Timeout timeout,
@@ -196,10 +249,15 @@ Result<Message> Connection::request(std::span<const std::byte> data, Lend lent, 
     return send_wait(data, a, timeout, context);
 }
 
-Result<Message> Connection::receive(Timeout timeout) {
+Result<Message> Connection::request(std::span<const std::byte> data, std::span<const int> fds,
+                                    Timeout timeout, std::uint64_t context) {
+    return send_wait(data, detail::fd_attrs(fds, "ALPC_IOC_SEND_WAIT"), timeout, context);
+}
+
+Result<Message> Connection::receive(Timeout timeout, ReceiveOptions opts) {
     return detail::receive(
         fd_.get(), timeout,
-        {Status::timed_out, Status::would_block, Status::interrupted, Status::disconnected});
+        {Status::timed_out, Status::would_block, Status::interrupted, Status::disconnected}, opts);
 }
 
 Status Connection::send_reply(const Message& request, std::span<const std::byte> data,
@@ -211,7 +269,7 @@ Status Connection::send_reply(const Message& request, std::span<const std::byte>
         s.buf = detail::user_ptr(bytes.data());
         s.context = context;
         s.ref_id = request.id;
-        s.attrs = attrs_ptr(a);
+        s.attrs = detail::attrs_ptr(a);
         return detail::try_call(fd_.get(), ALPC_IOC_SEND, &s);
     });
     if (err)
@@ -226,6 +284,11 @@ Status Connection::reply(const Message& request, std::span<const std::byte> data
 
 Status Connection::reply(const Message& request, const SectionRange& view, std::uint64_t context) {
     return send_reply(request, {}, view_attrs(view), context);
+}
+
+Status Connection::reply(const Message& request, std::span<const std::byte> data,
+                         std::span<const int> fds, std::uint64_t context) {
+    return send_reply(request, data, detail::fd_attrs(fds, "ALPC_IOC_SEND (reply)"), context);
 }
 
 Status Connection::cancel(std::uint64_t id) {

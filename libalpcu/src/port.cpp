@@ -25,18 +25,30 @@ Port Port::create(const Device& dev, std::string_view name, PortAttributes attr)
     c.attr.max_connections = attr.max_connections;
     c.attr.max_section_size = attr.max_section_size;
     c.attr.max_section_bytes = attr.max_section_bytes;
-    c.attr.flags = attr.direct_access ? ALPC_PORT_DIRECT_ACCESS : 0;
+    c.attr.max_fds = attr.max_fds;
+    c.attr.max_sections = attr.max_sections;
+    c.attr.flags = (attr.direct_access ? ALPC_PORT_DIRECT_ACCESS : 0) |
+                   (attr.allow_fds ? ALPC_PORT_ALLOW_FDS : 0);
+    c.mode = attr.mode;
     int fd = ::ioctl(dev.fd(), ALPC_IOC_CREATE_PORT, &c);
     if (fd < 0)
         throw_errno(("ALPC_IOC_CREATE_PORT \"" + std::string(name) + "\"").c_str());
-    return Port(Fd(fd), {c.attr.max_msg_len, c.attr.max_queued_msgs, c.attr.max_queued_bytes,
-                         c.attr.max_connections, c.attr.max_section_size, c.attr.max_section_bytes,
-                         (c.attr.flags & ALPC_PORT_DIRECT_ACCESS) != 0});
+    return Port(Fd(fd), {.max_msg_len = c.attr.max_msg_len,
+                         .max_queued_msgs = c.attr.max_queued_msgs,
+                         .max_queued_bytes = c.attr.max_queued_bytes,
+                         .max_connections = c.attr.max_connections,
+                         .max_section_size = c.attr.max_section_size,
+                         .max_section_bytes = c.attr.max_section_bytes,
+                         .direct_access = (c.attr.flags & ALPC_PORT_DIRECT_ACCESS) != 0,
+                         .allow_fds = (c.attr.flags & ALPC_PORT_ALLOW_FDS) != 0,
+                         .max_fds = c.attr.max_fds,
+                         .max_sections = c.attr.max_sections,
+                         .mode = c.mode ? c.mode : 0600});
 }
 
-Result<Message> Port::receive(Timeout timeout) {
+Result<Message> Port::receive(Timeout timeout, ReceiveOptions opts) {
     return detail::receive(fd_.get(), timeout,
-                           {Status::timed_out, Status::would_block, Status::interrupted});
+                           {Status::timed_out, Status::would_block, Status::interrupted}, opts);
 }
 
 namespace {
@@ -49,6 +61,13 @@ Result<int> do_accept(int fd, const Message& request, std::uint32_t flags,
     a.len = detail::length(data, "ALPC_IOC_ACCEPT");
     a.buf = detail::user_ptr(data.data());
     a.port_context = port_context;
+    // Lets the client ask for a pidfd of this process with each message.
+    if (!(flags & ALPC_ACCEPT_REJECT) && detail::has_security()) {
+        if (int pidfd = detail::self_pidfd(); pidfd >= 0) {
+            a.flags |= ALPC_ACCEPT_PIDFD;
+            a.pidfd = pidfd;
+        }
+    }
     return detail::call(fd, ALPC_IOC_ACCEPT, &a, "ALPC_IOC_ACCEPT", {Status::lost});
 }
 
@@ -64,7 +83,7 @@ Result<Connection> Port::accept_port(const Message& request, std::uint64_t port_
     auto r = do_accept(fd_.get(), request, ALPC_ACCEPT_COMM_PORT, port_context, data);
     if (!r.ok())
         return r.status();
-    Connection conn{Fd(*r)};
+    Connection conn{Fd(*r), request.sender()};
     if (attr_.max_msg_len)
         conn.set_inline_limit(attr_.max_msg_len);
     return conn;
@@ -91,6 +110,13 @@ Status Port::reply(const Message& request, std::span<const std::byte> data, std:
     return detail::send_reply(fd_.get(), request.id, data, context);
 }
 
+Status Port::reply(const Message& request, std::span<const std::byte> data,
+                   std::span<const int> fds, std::uint64_t context) {
+    if (attr_.max_msg_len && data.size() > attr_.max_msg_len)
+        throw_reply_too_big("alpcu::Port::reply");
+    return detail::send_reply(fd_.get(), request.id, data, context, fds);
+}
+
 Status Port::read(const Message& request, std::uint64_t offset, std::span<std::byte> buf) {
     return detail::access(fd_.get(), request, ALPC_ACCESS_READ, offset, buf.data(), buf.size());
 }
@@ -100,6 +126,11 @@ Status Port::write(const Message& request, std::uint64_t offset, std::span<const
 }
 
 ServeStats Port::serve(const Handler& handler, std::stop_token stop, Timeout check_every) {
+    return serve(handler, ReceiveOptions{}, std::move(stop), check_every);
+}
+
+ServeStats Port::serve(const Handler& handler, ReceiveOptions opts, std::stop_token stop,
+                       Timeout check_every) {
     ServeStats stats;
     Timeout wait = stop.stop_possible() ? check_every : forever;
     std::size_t room = ALPC_MSG_LIMIT;
@@ -121,6 +152,7 @@ ServeStats Port::serve(const Handler& handler, std::stop_token stop, Timeout che
     while (!stop.stop_requested()) {
         // Fetched anew each time: the handler may have grown the buffer.
         auto buf = detail::scratch(room);
+        detail::RecvExtra extra(opts);
         alpc_reply_recv rr{};
         if (pending) {
             rr.ref_id = ref_id;
@@ -131,6 +163,8 @@ ServeStats Port::serve(const Handler& handler, std::stop_token stop, Timeout che
         rr.recv.size = static_cast<std::uint32_t>(std::min<std::size_t>(buf.size(), UINT32_MAX));
         rr.recv.buf = detail::user_ptr(buf.data());
         rr.recv.timeout_ns = wait.ns();
+        rr.recv.flags = extra.flags();
+        rr.recv.extra = extra.arg();
         int rc = ::ioctl(fd_.get(), ALPC_IOC_REPLY_RECV, &rr);
         int err = errno;
         // The reply went out (or was lost) whatever the receive then did,
@@ -149,13 +183,17 @@ ServeStats Port::serve(const Handler& handler, std::stop_token stop, Timeout che
             continue;
         }
 
-        // The request's view, if any, is unmapped with msg, after the handler.
+        // The request's view and fds, if any, go with msg, after the handler.
+        extra.received(rr.recv.info);
         Message msg(rr.recv.info, buf.first(std::min(rr.recv.info.len, rr.recv.size)),
                     View::adopt(rr.recv.info));
+        extra.give(msg);
         ++stats.messages;
         Responder r(*this, msg);
         handler(msg, r);
-        if (msg.type == MessageType::request) {
+        if (r.sent_) {
+            count_reply(-to_errno(r.sent_status_));
+        } else if (msg.type == MessageType::request) {
             pending = true;
             ref_id = msg.id;
             reply_context = r.reply_context_;
@@ -196,6 +234,17 @@ void Responder::reply(std::span<const std::byte> data, std::uint64_t context) {
     answer(MessageType::request, "reply");
     reply_.assign(data.begin(), data.end());
     reply_context_ = context;
+}
+
+Status Responder::reply(std::span<const std::byte> data, std::span<const int> fds,
+                        std::uint64_t context) {
+    if (msg_.type == MessageType::request && port_.attributes().max_msg_len &&
+        data.size() > port_.attributes().max_msg_len)
+        throw_reply_too_big("alpcu::Responder::reply");
+    answer(MessageType::request, "reply");
+    sent_status_ = port_.reply(msg_, data, fds, context);
+    sent_ = true;
+    return sent_status_;
 }
 
 Status Responder::read(std::uint64_t offset, std::span<std::byte> buf) {

@@ -50,3 +50,28 @@ TEST_CASE("MessageType names every uapi message type", "[message]") {
     CHECK(alpcu::MessageType::connection_request ==
           static_cast<alpcu::MessageType>(ALPC_MSG_CONNECTION_REQUEST));
 }
+
+TEST_CASE("Message::sender gathers the credentials and the changed flag", "[message][security]") {
+    alpc_msg_info info{};
+    info.type = ALPC_MSG_DATAGRAM;
+    info.pid = 100;
+    info.tid = 101;
+    info.uid = 1000;
+    info.gid = 1001;
+    alpcu::Message m(info, {});
+    CHECK(m.sender() == alpcu::Credentials{100, 101, 1000, 1001, false});
+    info.flags = ALPC_MSGF_CRED_CHANGED;
+    CHECK(alpcu::Message(info, {}).sender().credentials_changed);
+}
+
+TEST_CASE("a Message made from info alone owns no fds, pidfd or groups", "[message]") {
+    alpc_msg_info info{};
+    info.type = ALPC_MSG_DATAGRAM;
+    info.flags = ALPC_MSGF_FDS | ALPC_MSGF_PIDFD; // what only a receive can honour
+    info.nfds = 2;
+    alpcu::Message m(info, {});
+    CHECK(m.fds().empty());
+    CHECK_FALSE(m.pidfd().valid());
+    CHECK_FALSE(m.groups().has_value());
+    CHECK(m.take_fds().empty());
+}

@@ -1,9 +1,10 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # The demo (make demo), run inside the VM with the module loaded: an echo
-# server, three clients in parallel, one the server refuses, and one
-# killed with SIGKILL while connected, which the server must see die;
-# then a file sent through a section.
+# server, three clients in parallel, one the server refuses, two the
+# kernel denies (another uid; a secure connect expecting another owner),
+# and one killed with SIGKILL while connected, which the server must see
+# die; alpcctl lists them; then a file sent through a section.
 # Prints what happened, then DEMO PASS or DEMO FAIL.
 T=/tests
 D=/tmp/demo
@@ -43,6 +44,12 @@ for c in 1:1 2:64 3:200; do # number:payload size
 	clients="$clients $!"
 done
 $T/echo_client -d reject-me -R >refused.log 2>&1 || fail "the refused client"
+# The port is mode 0600, root's: uid 1000 never reaches the server, and a
+# client that insists on an owner of uid 1000 refuses to talk to root's.
+$T/echo_client -d intruder -u 1000 -D >denied.log 2>&1 || fail "uid 1000 was not denied"
+$T/echo_client -d careful -S 1000 -D >>denied.log 2>&1 || fail "the secure connect was not refused"
+echo "demo: alpcctl, while the clients are connected"
+{ $T/alpcctl ports && $T/alpcctl connections; } >alpcctl.log 2>&1 || fail "alpcctl exited with status $?"
 
 sleep 0.5
 kill -9 $victim
@@ -66,11 +73,13 @@ wait_for pool.log listening || fail "pool_server did not start"
 $T/event_client -n pool -k 4 -c 500 -w 8 >event.log 2>&1 || fail "event_client exited with status $?"
 wait $pool || fail "pool_server exited with status $?"
 
-cat server.log c1.log c2.log c3.log refused.log ft.log
+cat alpcctl.log server.log c1.log c2.log c3.log refused.log denied.log ft.log
 grep 'pool_server: [0-9]* threads,' pool.log
 grep 'event_client: [0-9]* connections,' event.log
 grep -q 'client #[0-9]* "victim" DIED' server.log || fail "the server did not see the victim die"
 grep -q 'refused pid' server.log || fail "the server did not log the refusal"
+grep -q 'intruder\|careful' server.log && fail "a denied client reached the server"
+grep -Eq '^ *[0-9]+ +echo +0 +0 +0600 ' alpcctl.log || fail "alpcctl did not list the echo port"
 grep -q ' 3 closed, 1 died,' server.log || fail "the server's totals are off"
 
 # A short benchmark, in this VM: the full one is make bench.

@@ -63,8 +63,10 @@ struct alpc_features {
  * (version 3).
  */
 #define ALPC_FEAT_SECURITY	(1ULL << 4)
+/* The generic netlink family ALPC_GENL_NAME: dumps, totals, events (version 3). */
+#define ALPC_FEAT_NETLINK	(1ULL << 5)
 #define ALPC_FEAT_ALL		(ALPC_FEAT_PORTS | ALPC_FEAT_SECTIONS | ALPC_FEAT_BATCH | \
-				 ALPC_FEAT_COMPLETION | ALPC_FEAT_SECURITY)
+				 ALPC_FEAT_COMPLETION | ALPC_FEAT_SECURITY | ALPC_FEAT_NETLINK)
 
 #define ALPC_IOC_GET_FEATURES	_IOWR(ALPC_IOC_MAGIC, 0x00, struct alpc_features)
 
@@ -383,7 +385,7 @@ struct alpc_accept {
  * @port_context: the connection's port context, on the server side
  *                (0 until accepted, and on the client side)
  * @type:         enum alpc_msg_type
- * @flags:        0 for now
+ * @flags:        ALPC_MSGF_* bits
  * @len:          payload length; when the receive fails with EMSGSIZE,
  *                the room needed
  * @pid, @tid:    the sender's process and thread, in the receiver's pid
@@ -568,7 +570,8 @@ struct alpc_recv {
  * @nfds:        out: fds written
  * @groups:      ALPC_RECV_GROUPS: room for @groups_size __u32, the
  *               sender's supplementary groups at send time, in the
- *               receiver's user namespace (the overflow gid if unmapped)
+ *               receiver's user namespace (the overflow gid if unmapped);
+ *               without the flag, @groups and @groups_size must be 0
  * @ngroups:     out: the sender's number of groups (more than
  *               @groups_size: only @groups_size were written)
  * @pidfd:       out: ALPC_RECV_PIDFD, a pidfd of the sending process (with
@@ -576,6 +579,12 @@ struct alpc_recv {
  *               at connect or accept (ALPC_CONNECT_PIDFD), or is not the
  *               one that did, or is a kernel notification
  * @reserved:    0
+ *
+ * A CONNECTION_REQUEST is the client's message: it carries the client's
+ * groups and, if it connected with ALPC_CONNECT_PIDFD, its pidfd.
+ * PORT_CLOSED, CLIENT_DIED, CANCELED and connect answers carry none.
+ * Use the pidfd, not @pid, to act on the sender: a pid may be reused
+ * once its process is gone.
  */
 struct alpc_recv_extra {
 	__aligned_u64 fds;
@@ -667,7 +676,8 @@ struct alpc_reply_recv {
  *
  * In:  @id; @flags and @reserved, 0.
  *
- * Errors: ENOENT (no outstanding request with that id sent on this fd),
+ * Errors: ENOENT (no outstanding request with that id sent on this fd;
+ * a connection request is not one: close the fd to give up a connect),
  * EINVAL, EFAULT.
  */
 struct alpc_cancel {
@@ -909,5 +919,227 @@ struct alpc_dequeue {
 #define ALPC_IOC_CREATE_COMPLETION _IOW(ALPC_IOC_MAGIC, 0x40, struct alpc_create_completion)
 #define ALPC_IOC_ASSOCIATE	_IOW(ALPC_IOC_MAGIC, 0x41, struct alpc_associate)
 #define ALPC_IOC_DEQUEUE	_IOWR(ALPC_IOC_MAGIC, 0x42, struct alpc_dequeue)
+
+/**
+ * DOC: Generic netlink
+ *
+ * The module registers the generic netlink family ALPC_GENL_NAME (find
+ * its id and the id of the group ALPC_GENL_MCGRP_EVENTS with the
+ * "nlctrl" family, as for any generic netlink family). It is there in
+ * every network namespace: what a caller sees depends on its IPC and PID
+ * namespaces, not on its network namespace.
+ *
+ * Every message is a struct genlmsghdr (@version ALPC_GENL_VERSION, no
+ * family header) followed by attributes of enum alpc_nl_attr, one flat
+ * attribute space for all commands; each command's block below says which
+ * attributes its messages carry. Attributes may be added to any message:
+ * skip those you do not know.
+ *
+ * Requests are validated strictly: an attribute the command does not take,
+ * an unknown attribute type, or a value of the wrong size or format fails
+ * the request with EINVAL and an extended ack (NETLINK_EXT_ACK) whose
+ * message and offset name the attribute. So do nlmsg_flags beyond
+ * NLM_F_REQUEST, NLM_F_ACK, NLM_F_ECHO and NLM_F_DUMP, and a non-zero
+ * genlmsghdr.reserved.
+ *
+ * What a caller sees: the ports of its own IPC namespace only; of those,
+ * unless it has CAP_SYS_ADMIN in the user namespace the port was created
+ * in, only the ports its effective uid owns or whose security descriptor
+ * lets it connect (see struct alpc_security); and only those ports'
+ * connections. Pids are given in the caller's PID namespace (0: not
+ * visible there), uids and gids in its user namespace (the overflow ids if
+ * unmapped there). The checks use the credentials and namespaces of the
+ * task that sends the request or, for later parts of a dump, of the task
+ * that reads them.
+ *
+ * Dumps may span many reads. They come in id order and resume after the
+ * last object given, so an object appears at most once even while ports
+ * and connections come and go; a dump during which any came or went has
+ * NLM_F_DUMP_INTR set in its later messages (at the latest in NLMSG_DONE):
+ * repeat it for a consistent picture. Counters are read one port at a
+ * time, each port's under its lock.
+ */
+#define ALPC_GENL_NAME		"alpc"
+#define ALPC_GENL_VERSION	1
+#define ALPC_GENL_MCGRP_EVENTS	"events"
+
+/**
+ * enum alpc_nl_cmd - generic netlink commands (genlmsghdr.cmd)
+ * @ALPC_NL_CMD_UNSPEC: not a command
+ * @ALPC_NL_CMD_GET_PORT: dump (NLM_F_DUMP) the connection ports, one
+ *	message each, by id. Request attributes, both optional:
+ *	%ALPC_NL_A_PORT_ID and %ALPC_NL_A_PORT_NAME (with both, the port
+ *	must match both) give only that port; ENOENT if the caller sees no
+ *	such port (with the extended ack message "no such port" where the
+ *	kernel lets a dump's start give one: not 6.1). Each message: all the
+ *	%ALPC_NL_A_PORT_* attributes.
+ * @ALPC_NL_CMD_GET_CONN: dump the connections, connecting or connected,
+ *	by port id and then connection id. Request attributes: as for
+ *	%ALPC_NL_CMD_GET_PORT, for that port's connections only. Each
+ *	message: %ALPC_NL_A_PORT_ID, %ALPC_NL_A_PORT_NAME and all the
+ *	%ALPC_NL_A_CONN_* attributes.
+ * @ALPC_NL_CMD_GET_STATS: totals over the ports the caller sees (no
+ *	dump; no request attributes). The reply: all the
+ *	%ALPC_NL_A_STATS_* attributes. Counters of ports that are gone are
+ *	not in them.
+ * @ALPC_NL_CMD_PORT_NEW: event: a port was created. As a GET_PORT message.
+ * @ALPC_NL_CMD_PORT_DEL: event: a port's last fd was closed; its last
+ *	state, as a GET_PORT message. Its connections end with it, and no
+ *	%ALPC_NL_CMD_CONN_DEL is sent for them.
+ * @ALPC_NL_CMD_CONN_NEW: event: a connection was accepted. As a GET_CONN
+ *	message.
+ * @ALPC_NL_CMD_CONN_DEL: event: an accepted connection was closed by its
+ *	client or its server communication port (%ALPC_NL_A_CONN_STATE is
+ *	%ALPC_NL_CONN_CLOSED). Connects that are rejected or withdrawn send
+ *	no event.
+ * @__ALPC_NL_CMD_LAST: not a command; %ALPC_NL_CMD_MAX is the last
+ *
+ * Events go to the multicast group ALPC_GENL_MCGRP_EVENTS, in the initial
+ * network namespace only. Joining the group needs CAP_SYS_ADMIN in the
+ * user namespace of the socket's network namespace (EPERM otherwise),
+ * because events are not filtered per listener: they cover every IPC
+ * namespace, with pids in the initial PID namespace and ids in the initial
+ * user namespace, and %ALPC_NL_A_PORT_IPC_NS tells the namespaces apart.
+ * An event that finds no memory is not sent; a listener that reads too
+ * slowly gets ENOBUFS, as for any netlink multicast.
+ */
+enum alpc_nl_cmd {
+	ALPC_NL_CMD_UNSPEC,
+	ALPC_NL_CMD_GET_PORT,
+	ALPC_NL_CMD_GET_CONN,
+	ALPC_NL_CMD_GET_STATS,
+	ALPC_NL_CMD_PORT_NEW,
+	ALPC_NL_CMD_PORT_DEL,
+	ALPC_NL_CMD_CONN_NEW,
+	ALPC_NL_CMD_CONN_DEL,
+	__ALPC_NL_CMD_LAST
+};
+
+#define ALPC_NL_CMD_MAX		(__ALPC_NL_CMD_LAST - 1)
+
+/**
+ * enum alpc_nl_attr - generic netlink attributes
+ * @ALPC_NL_A_UNSPEC: not an attribute
+ * @ALPC_NL_A_PAD: padding that aligns the 64-bit attributes; skip it
+ *
+ * @ALPC_NL_A_PORT_ID: u64, the port's id, unique for the life of the
+ *	module, as in the alpc tracepoints; a request filter (0 names no
+ *	port)
+ * @ALPC_NL_A_PORT_NAME: NUL-terminated string, the port's name; a request
+ *	filter (1 to ALPC_NAME_MAX - 1 bytes before the NUL)
+ * @ALPC_NL_A_PORT_IPC_NS: u32, the inode number of the port's IPC
+ *	namespace, as in the link /proc/PID/ns/ipc
+ * @ALPC_NL_A_PORT_UID: u32, the owner of the port's security descriptor
+ * @ALPC_NL_A_PORT_GID: u32, its owning group
+ * @ALPC_NL_A_PORT_MODE: u32, its mode (0 to 0777)
+ * @ALPC_NL_A_PORT_ACL_COUNT: u32, entries in its access list
+ * @ALPC_NL_A_PORT_FLAGS: u32, the port's ALPC_PORT_* flags
+ * @ALPC_NL_A_PORT_CONNS: u32, its connections, connecting or connected
+ * @ALPC_NL_A_PORT_MAX_CONNS: u32, its max_connections
+ * @ALPC_NL_A_PORT_QUEUED: u32, messages waiting on the connection port
+ *	(connection requests, and messages of connections whose server took
+ *	no communication port)
+ * @ALPC_NL_A_PORT_REQUESTS: u32, requests on the port not answered yet,
+ *	both ways, connection requests included
+ * @ALPC_NL_A_PORT_MSGS_TO_SERVER: u64, messages clients sent on the port
+ *	(connection requests included) since it was created
+ * @ALPC_NL_A_PORT_BYTES_TO_SERVER: u64, their payload bytes
+ * @ALPC_NL_A_PORT_MSGS_TO_CLIENT: u64, messages the server sent to
+ *	clients (replies included)
+ * @ALPC_NL_A_PORT_BYTES_TO_CLIENT: u64, their payload bytes
+ * @ALPC_NL_A_PORT_SECTION_BYTES: u64, bytes of the sections its
+ *	connections have alive (charged in whole pages)
+ *
+ * @ALPC_NL_A_CONN_ID: u64, the connection's id, as in the tracepoints
+ * @ALPC_NL_A_CONN_STATE: u32, an enum alpc_nl_conn_state
+ * @ALPC_NL_A_CONN_CLIENT_PID: u32, the process that connected
+ * @ALPC_NL_A_CONN_CLIENT_UID: u32, its effective uid at connect
+ * @ALPC_NL_A_CONN_SERVER_PID: u32, the process that accepted (0 until
+ *	then)
+ * @ALPC_NL_A_CONN_SERVER_UID: u32, its effective uid at accept (0 until
+ *	then)
+ * @ALPC_NL_A_CONN_QUEUED_TO_SERVER: u32, what counts against the port's
+ *	max_queued_msgs for the client: messages it sent that the server has
+ *	not received yet, and its requests not answered yet (then their
+ *	replies, until it receives them)
+ * @ALPC_NL_A_CONN_QUEUED_TO_CLIENT: u32, the same for the server's side
+ * @ALPC_NL_A_CONN_QUEUED_BYTES_TO_SERVER: u32, the bytes of the same
+ *	(what counts against max_queued_bytes)
+ * @ALPC_NL_A_CONN_QUEUED_BYTES_TO_CLIENT: u32, the same for the server's
+ *	side
+ * @ALPC_NL_A_CONN_REQUESTS: u32, requests on the connection not answered
+ *	yet, both ways (a connection request while connecting)
+ * @ALPC_NL_A_CONN_SECTIONS: u32, sections of the connection alive
+ * @ALPC_NL_A_CONN_SECTION_BYTES: u64, their bytes (whole pages)
+ *
+ * @ALPC_NL_A_STATS_PORTS: u32, ports
+ * @ALPC_NL_A_STATS_CONNS: u32, connections, connecting or connected
+ * @ALPC_NL_A_STATS_QUEUED: u32, the sum of %ALPC_NL_A_PORT_QUEUED
+ * @ALPC_NL_A_STATS_REQUESTS: u32, the sum of %ALPC_NL_A_PORT_REQUESTS
+ * @ALPC_NL_A_STATS_MSGS_TO_SERVER: u64, the sum of
+ *	%ALPC_NL_A_PORT_MSGS_TO_SERVER
+ * @ALPC_NL_A_STATS_BYTES_TO_SERVER: u64, the sum of
+ *	%ALPC_NL_A_PORT_BYTES_TO_SERVER
+ * @ALPC_NL_A_STATS_MSGS_TO_CLIENT: u64, the sum of
+ *	%ALPC_NL_A_PORT_MSGS_TO_CLIENT
+ * @ALPC_NL_A_STATS_BYTES_TO_CLIENT: u64, the sum of
+ *	%ALPC_NL_A_PORT_BYTES_TO_CLIENT
+ * @ALPC_NL_A_STATS_SECTION_BYTES: u64, the sum of
+ *	%ALPC_NL_A_PORT_SECTION_BYTES
+ * @__ALPC_NL_A_LAST: not an attribute; %ALPC_NL_A_MAX is the last
+ */
+enum alpc_nl_attr {
+	ALPC_NL_A_UNSPEC,
+	ALPC_NL_A_PAD,
+	ALPC_NL_A_PORT_ID,
+	ALPC_NL_A_PORT_NAME,
+	ALPC_NL_A_PORT_IPC_NS,
+	ALPC_NL_A_PORT_UID,
+	ALPC_NL_A_PORT_GID,
+	ALPC_NL_A_PORT_MODE,
+	ALPC_NL_A_PORT_ACL_COUNT,
+	ALPC_NL_A_PORT_FLAGS,
+	ALPC_NL_A_PORT_CONNS,
+	ALPC_NL_A_PORT_MAX_CONNS,
+	ALPC_NL_A_PORT_QUEUED,
+	ALPC_NL_A_PORT_REQUESTS,
+	ALPC_NL_A_PORT_MSGS_TO_SERVER,
+	ALPC_NL_A_PORT_BYTES_TO_SERVER,
+	ALPC_NL_A_PORT_MSGS_TO_CLIENT,
+	ALPC_NL_A_PORT_BYTES_TO_CLIENT,
+	ALPC_NL_A_PORT_SECTION_BYTES,
+	ALPC_NL_A_CONN_ID,
+	ALPC_NL_A_CONN_STATE,
+	ALPC_NL_A_CONN_CLIENT_PID,
+	ALPC_NL_A_CONN_CLIENT_UID,
+	ALPC_NL_A_CONN_SERVER_PID,
+	ALPC_NL_A_CONN_SERVER_UID,
+	ALPC_NL_A_CONN_QUEUED_TO_SERVER,
+	ALPC_NL_A_CONN_QUEUED_TO_CLIENT,
+	ALPC_NL_A_CONN_QUEUED_BYTES_TO_SERVER,
+	ALPC_NL_A_CONN_QUEUED_BYTES_TO_CLIENT,
+	ALPC_NL_A_CONN_REQUESTS,
+	ALPC_NL_A_CONN_SECTIONS,
+	ALPC_NL_A_CONN_SECTION_BYTES,
+	ALPC_NL_A_STATS_PORTS,
+	ALPC_NL_A_STATS_CONNS,
+	ALPC_NL_A_STATS_QUEUED,
+	ALPC_NL_A_STATS_REQUESTS,
+	ALPC_NL_A_STATS_MSGS_TO_SERVER,
+	ALPC_NL_A_STATS_BYTES_TO_SERVER,
+	ALPC_NL_A_STATS_MSGS_TO_CLIENT,
+	ALPC_NL_A_STATS_BYTES_TO_CLIENT,
+	ALPC_NL_A_STATS_SECTION_BYTES,
+	__ALPC_NL_A_LAST
+};
+
+#define ALPC_NL_A_MAX		(__ALPC_NL_A_LAST - 1)
+
+/* Values of ALPC_NL_A_CONN_STATE. */
+enum alpc_nl_conn_state {
+	ALPC_NL_CONN_CONNECTING	= 1,	/* waiting for the server's answer */
+	ALPC_NL_CONN_CONNECTED	= 2,
+	ALPC_NL_CONN_CLOSED	= 3,	/* only in ALPC_NL_CMD_CONN_DEL */
+};
 
 #endif /* _UAPI_LINUX_ALPC_H */

@@ -12,4 +12,5 @@
 #include "alpcu/port.hpp"
 #include "alpcu/result.hpp"
 #include "alpcu/section.hpp"
+#include "alpcu/security.hpp"
 #include "alpcu/timeout.hpp"

@@ -45,7 +45,10 @@ public:
                                        std::uint64_t context = 0);
     // Receives the next message into buf. Outcomes: would_block,
     // timed_out, interrupted, disconnected; a message larger than buf
-    // stays queued (error() EMSGSIZE, info().len the room it needs).
+    // stays queued (error() EMSGSIZE, info().len the room it needs), and
+    // so does one carrying fds (EMSGSIZE, info().nfds the fds it carries):
+    // a batch has no room for fds, groups or pidfds, so receive that one
+    // with Connection::receive or Port::receive.
     [[nodiscard]] static BatchOp receive(std::span<std::byte> buf, Timeout timeout = forever);
     // Cancels a request sent on this fd. Outcomes: lost.
     [[nodiscard]] static BatchOp cancel(std::uint64_t request_id);

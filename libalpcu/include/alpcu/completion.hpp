@@ -151,13 +151,16 @@ private:
 // pass it to finish_connect(). Until then, sends throw ENOTCONN and
 // receives wait; close the Connection to give up. Values: would_block
 // (the port has its maximum of clients). Throws ENOENT when no port has
-// that name, EMSGSIZE when data is over its max_msg_len.
+// that name, EMSGSIZE when data is over its max_msg_len, and EACCES and
+// EPERM as Connection::connect, whose opts it takes.
 [[nodiscard]] Result<Connection> connect_async(std::string_view name, CompletionPort& cp,
                                                std::uint64_t key,
-                                               std::span<const std::byte> data = {});
+                                               std::span<const std::byte> data = {},
+                                               ConnectOptions opts = {});
 [[nodiscard]] Result<Connection> connect_async(const Device& dev, std::string_view name,
                                                CompletionPort& cp, std::uint64_t key,
-                                               std::span<const std::byte> data = {});
+                                               std::span<const std::byte> data = {},
+                                               ConnectOptions opts = {});
 
 // What finish_connect learned: the outcome, and the server's accept or
 // reject data.

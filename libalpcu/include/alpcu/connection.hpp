@@ -3,8 +3,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string_view>
+#include <sys/types.h>
 #include <vector>
 
 #include "alpcu/device.hpp"
@@ -12,11 +14,22 @@
 #include "alpcu/message.hpp"
 #include "alpcu/result.hpp"
 #include "alpcu/section.hpp"
+#include "alpcu/security.hpp"
 #include "alpcu/timeout.hpp"
 
 namespace alpcu {
 
 class ConnectResult;
+
+// How Connection::connect and connect_async connect.
+struct ConnectOptions {
+    // Secure connect (ALPC_CONNECT_SERVER_UID, like NtSecureConnectPort's
+    // server SID): the port must be owned by this uid, in the caller's
+    // user namespace, or the connect throws std::system_error EPERM and
+    // the server sees nothing. Defeats name squatting: another user cannot
+    // take the name first and pose as the server.
+    std::optional<uid_t> server_uid;
+};
 
 // One end of a connection: the client communication port a connect
 // returns, or a server communication port taken with Port::accept_port.
@@ -25,6 +38,18 @@ class ConnectResult;
 // Calls that can wait take a Timeout; calls returning Result or Status
 // report the outcomes listed with them as values and throw
 // std::system_error for anything else.
+//
+// Fds: send, send_request, request and reply take the fds to pass as a
+// span of ints or of Fds, on ports created with PortAttributes::allow_fds
+// (else they throw EPERM), at most the port's max_fds (else EINVAL); alpc
+// port fds and UNIX sockets cannot be passed (EINVAL). The receiver gets
+// new fds for the same open files (Message::fds()); the caller's stay
+// open and its own. Fds that arrive in a reply or message are always
+// received, as RAII Fds owned by the Message.
+//
+// Identity: on a module with API version 3, connect registers a pidfd of
+// the calling process (see Message::pidfd), and each message carries the
+// sender's credentials (Message::sender()).
 //
 // Payloads of any size: send, send_request, request and reply copy a
 // payload of up to inline_limit() bytes inline, and put a larger one in a
@@ -38,14 +63,22 @@ public:
     // and waits for the server's answer. Values: refused (server_data()
     // holds the server's reason), timed_out, would_block (the port has
     // its maximum of clients), interrupted, disconnected (the port closed
-    // while waiting). Throws ENOENT when no port has that name.
-    [[nodiscard]] static ConnectResult
-    connect(std::string_view name, std::span<const std::byte> data = {}, Timeout timeout = forever);
+    // while waiting). Throws std::system_error: ENOENT when no port has
+    // that name, EACCES when the port's security descriptor refuses the
+    // caller (the server never knows), EPERM when opts.server_uid does
+    // not own the port.
+    [[nodiscard]] static ConnectResult connect(std::string_view name,
+                                               std::span<const std::byte> data = {},
+                                               Timeout timeout = forever, ConnectOptions opts = {});
     [[nodiscard]] static ConnectResult connect(const Device& dev, std::string_view name,
                                                std::span<const std::byte> data = {},
-                                               Timeout timeout = forever);
+                                               Timeout timeout = forever, ConnectOptions opts = {});
 
     explicit Connection(Fd fd) noexcept : fd_(std::move(fd)) {}
+    // A server's communication port, with the identity of the client it
+    // serves (as Port::accept_port makes it).
+    explicit Connection(Fd fd, const Credentials& peer) noexcept
+        : fd_(std::move(fd)), peer_(peer) {}
 
     // Sends a datagram; returns its id. Values: would_block, timed_out
     // (no queue space in time), interrupted, disconnected.
@@ -62,6 +95,19 @@ public:
                                        std::uint64_t context = 0);
     Result<std::uint64_t> send_request(const SectionRange& view, Timeout timeout = forever,
                                        std::uint64_t context = 0);
+    // The same, passing fds with the payload.
+    Result<std::uint64_t> send(std::span<const std::byte> data, std::span<const int> fds,
+                               Timeout timeout = forever, std::uint64_t context = 0);
+    Result<std::uint64_t> send(std::span<const std::byte> data, std::span<const Fd> fds,
+                               Timeout timeout = forever, std::uint64_t context = 0) {
+        return send(data, raw_fds(fds), timeout, context);
+    }
+    Result<std::uint64_t> send_request(std::span<const std::byte> data, std::span<const int> fds,
+                                       Timeout timeout = forever, std::uint64_t context = 0);
+    Result<std::uint64_t> send_request(std::span<const std::byte> data, std::span<const Fd> fds,
+                                       Timeout timeout = forever, std::uint64_t context = 0) {
+        return send_request(data, raw_fds(fds), timeout, context);
+    }
     // Sends a request and waits for its reply, in one call; the timeout
     // covers both. A wait that ends without the reply cancels the request.
     // Values: timed_out, would_block, interrupted, disconnected, canceled
@@ -75,15 +121,30 @@ public:
     // read() and write() until it replies. Values: as above.
     Result<Message> request(std::span<const std::byte> data, Lend lent, Timeout timeout = forever,
                             std::uint64_t context = 0);
+    // A request passing fds. Values: as above.
+    Result<Message> request(std::span<const std::byte> data, std::span<const int> fds,
+                            Timeout timeout = forever, std::uint64_t context = 0);
+    Result<Message> request(std::span<const std::byte> data, std::span<const Fd> fds,
+                            Timeout timeout = forever, std::uint64_t context = 0) {
+        return request(data, raw_fds(fds), timeout, context);
+    }
     // Receives the next message from the other end, or a reply to a
-    // send_request. Values: timed_out, would_block, interrupted,
-    // disconnected (the connection is gone and nothing is left).
-    Result<Message> receive(Timeout timeout = forever);
+    // send_request; opts asks for the sender's groups or pidfd too.
+    // Values: timed_out, would_block, interrupted, disconnected (the
+    // connection is gone and nothing is left). Throws EMFILE (no fd
+    // numbers left for the fds it carries: it stays queued).
+    Result<Message> receive(Timeout timeout = forever, ReceiveOptions opts = {});
     // Answers a request received here. Values: lost (canceled, or its
     // sender left), disconnected.
     Status reply(const Message& request, std::span<const std::byte> data,
                  std::uint64_t context = 0);
     Status reply(const Message& request, const SectionRange& view, std::uint64_t context = 0);
+    Status reply(const Message& request, std::span<const std::byte> data, std::span<const int> fds,
+                 std::uint64_t context = 0);
+    Status reply(const Message& request, std::span<const std::byte> data, std::span<const Fd> fds,
+                 std::uint64_t context = 0) {
+        return reply(request, data, raw_fds(fds), context);
+    }
     // Cancels a request sent with send_request. Values: lost (it was
     // already answered, or is unknown).
     Status cancel(std::uint64_t id);
@@ -112,6 +173,15 @@ public:
     [[nodiscard]] std::size_t inline_limit() const noexcept;
     void set_inline_limit(std::size_t bytes) noexcept;
 
+    // For a server's communication port (Port::accept_port): the client
+    // it serves, as the kernel vouched for it in the connection request,
+    // that is as of connect. Not refreshed: the client may have changed
+    // its credentials since (its messages then say credentials_changed,
+    // and carry the new ids in Message::sender()), or exited. Empty for a
+    // client's Connection (the server is known only through its port's
+    // owner: use ConnectOptions::server_uid) and one made from a bare fd.
+    [[nodiscard]] const std::optional<Credentials>& peer() const noexcept { return peer_; }
+
     [[nodiscard]] int fd() const noexcept { return fd_.get(); }
     // Gives up ownership of the fd without closing it.
     [[nodiscard]] int release() noexcept { return fd_.release(); }
@@ -132,6 +202,7 @@ private:
 
     Fd fd_;
     std::uint32_t inline_limit_ = ALPC_MSG_DEFAULT_MAX; // through std::atomic_ref
+    std::optional<Credentials> peer_;
 };
 
 // The outcome of Connection::connect: the Connection, or the Status saying

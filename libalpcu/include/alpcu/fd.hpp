@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <span>
 #include <utility>
+#include <vector>
 
 namespace alpcu {
 
@@ -33,5 +35,15 @@ public:
 private:
     int fd_ = -1;
 };
+
+// The numbers of fds, still owned by them: for calls that take a span of
+// ints (passing fds in a message).
+[[nodiscard]] inline std::vector<int> raw_fds(std::span<const Fd> fds) {
+    std::vector<int> raw;
+    raw.reserve(fds.size());
+    for (const Fd& fd : fds)
+        raw.push_back(fd.get());
+    return raw;
+}
 
 } // namespace alpcu

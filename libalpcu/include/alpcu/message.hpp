@@ -4,15 +4,22 @@
 #include <cstddef>
 #include <cstdint>
 #include <linux/alpc.h>
+#include <optional>
 #include <span>
 #include <string_view>
 #include <sys/types.h>
 #include <utility>
 #include <vector>
 
+#include "alpcu/fd.hpp"
 #include "alpcu/section.hpp"
+#include "alpcu/security.hpp"
 
 namespace alpcu {
+
+namespace detail {
+class RecvExtra;
+} // namespace detail
 
 enum class MessageType : std::uint32_t {
     request = ALPC_MSG_REQUEST,                       // expects exactly one reply
@@ -26,12 +33,22 @@ enum class MessageType : std::uint32_t {
 
 [[nodiscard]] const char* to_string(MessageType t) noexcept;
 
+// What a receive asks for besides the message itself (ALPC_RECV_*). They
+// need a module with API version 3 (ALPC_FEAT_SECURITY): with an older
+// one, asking throws std::system_error EOPNOTSUPP. Fds a message carries
+// are always received, whatever the options.
+struct ReceiveOptions {
+    bool groups = false;      // the sender's supplementary groups: Message::groups()
+    bool pidfd = false;       // a pidfd of the sending process: Message::pidfd()
+    bool inherit_fds = false; // received fds without O_CLOEXEC (they have it by default)
+};
+
 // A received message: what the kernel says about it, and its payload:
 // the bytes copied inline, or the view it carried. A message sent with
 // libalpcu carries one or the other, whatever its size, and payload()
-// returns it either way. A Message owns its view's mapping, so it moves
-// but does not copy, and the view is unmapped with the Message (or with
-// the View taken out of it).
+// returns it either way. A Message owns its view's mapping and the fds it
+// brought, so it moves but does not copy; the view is unmapped and the
+// fds closed with the Message (or with what was taken out of it).
 class Message {
 public:
     Message() = default;
@@ -51,6 +68,14 @@ public:
     gid_t gid = 0;
     std::uint64_t region_len = 0; // request with ALPC_MSGF_REGION_*: bytes lent
 
+    // Who sent it, as the kernel saw it at send time: pid, tid, uid, gid
+    // above, and whether those credentials changed since the sender
+    // connected (accepted, for a server's messages). Kernel notifications
+    // (port_closed, client_died) name the client as captured at connect.
+    [[nodiscard]] Credentials sender() const noexcept {
+        return {pid, tid, uid, gid, (flags & ALPC_MSGF_CRED_CHANGED) != 0};
+    }
+
     // The view's bytes when the message carries a view, else the inline
     // bytes.
     [[nodiscard]] std::span<const std::byte> payload() const noexcept {
@@ -68,9 +93,39 @@ public:
     // inline bytes.
     [[nodiscard]] View take_view() noexcept { return std::move(view_); }
 
+    // The fds the message carried (ALPC_MSGF_FDS), in the order sent: new
+    // fds in this process for the open files the sender passed, as with
+    // SCM_RIGHTS; close-on-exec unless received with
+    // ReceiveOptions::inherit_fds. The Message owns them; take_fds() moves
+    // them out.
+    [[nodiscard]] std::span<const Fd> fds() const noexcept { return fds_; }
+    [[nodiscard]] std::vector<Fd> take_fds() noexcept { return std::move(fds_); }
+
+    // With ReceiveOptions::pidfd: a pidfd of the sending process (to
+    // signal or watch it without pid-reuse races), owned by the Message.
+    // Empty (not valid()) when not asked for, for kernel notifications,
+    // and when the sender registered no pidfd: libalpcu registers one at
+    // connect and accept, so it is empty for a sender that connected
+    // without libalpcu, and for a process using a connection its parent
+    // made before fork().
+    [[nodiscard]] const Fd& pidfd() const noexcept { return pidfd_; }
+    [[nodiscard]] Fd take_pidfd() noexcept { return std::move(pidfd_); }
+
+    // With ReceiveOptions::groups: the sender's supplementary groups at
+    // send time, in the receiver's user namespace (65534 where unmapped);
+    // std::nullopt when not asked for.
+    [[nodiscard]] const std::optional<std::vector<gid_t>>& groups() const noexcept {
+        return groups_;
+    }
+
 private:
+    friend class detail::RecvExtra;
+
     std::vector<std::byte> payload_;
     View view_;
+    std::vector<Fd> fds_;
+    Fd pidfd_;
+    std::optional<std::vector<gid_t>> groups_;
 };
 
 // Views a string's bytes as a payload, and a payload as characters.
