@@ -39,6 +39,11 @@
  * the kernel answers depends on how the threads interleave, so a run
  * repeats exactly only with --procs 1 --threads 1 --kill-ms 0.
  *
+ * The generic netlink family gets the same treatment: dumps of ports and
+ * connections and totals, with and without filters, read in full, in
+ * part or not at all, while ports and connections come and go; event
+ * commands, unknown commands and attributes, bad flags; event listeners.
+ *
  * Output is TAP. At the end it prints how many operations ran, a table
  * of operations by errno (the error paths reached), the message types
  * and completion kinds that went through, and, when tracefs is there,
@@ -59,6 +64,8 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <linux/genetlink.h>
+#include <linux/netlink.h>
 
 #include "kselftest.h"	/* ARRAY_SIZE() */
 #include "alpc_util.h"
@@ -98,6 +105,7 @@ enum op {
 	OP_BATCH_SEND, OP_BATCH_RECV, OP_BATCH_CANCEL,
 	OP_MMAP_SECTION, OP_MMAP_RING, OP_MUNMAP, OP_MPROTECT, OP_MREMAP,
 	OP_TOUCH, OP_REAP_RING, OP_POLL, OP_CLOSE, OP_DUP2, OP_FORK,
+	OP_NL_GET_PORT, OP_NL_GET_CONN, OP_NL_GET_STATS, OP_NL_OTHER, OP_NL_EVENTS,
 	N_OPS
 };
 
@@ -110,6 +118,8 @@ static const char *const op_names[N_OPS] = {
 	"BATCH op SEND", "BATCH op RECV", "BATCH op CANCEL",
 	"mmap section", "mmap ring", "munmap", "mprotect", "mremap",
 	"touch mapping", "reap ring", "poll", "close", "dup2", "fork child",
+	"netlink GET_PORT", "netlink GET_CONN", "netlink GET_STATS", "netlink other",
+	"netlink events",
 };
 
 /* The first N_IOCTL_OPS rows are the ioctls of alpc.h (and bad numbers). */
@@ -240,6 +250,8 @@ struct proc {
 	struct mapping maps[MAPS_MAX];
 	unsigned char *hole;		/* PROT_NONE */
 	int self_pidfd;
+	__u16 nl_family;		/* the alpc family's id, 0 if unknown */
+	__u32 nl_group;			/* its events group's id */
 	int idx;
 	bool child;			/* a forked child: no more forks */
 	__s64 deadline;
@@ -2109,6 +2121,188 @@ static void op_fork(struct wctx *w)
 		atomic_fetch_add(&sh->children_crashed, 1);
 }
 
+/* Generic netlink */
+
+#define NL_BUF		8192
+
+/* Appends attribute @type of @len bytes at @data to the message at @nlh. */
+static void nl_put(struct nlmsghdr *nlh, __u16 type, const void *data, __u16 len)
+{
+	struct nlattr *a = (struct nlattr *)((char *)nlh + NLMSG_ALIGN(nlh->nlmsg_len));
+
+	a->nla_type = type;
+	a->nla_len = NLA_HDRLEN + len;
+	memcpy((char *)a + NLA_HDRLEN, data, len);
+	nlh->nlmsg_len = NLMSG_ALIGN(nlh->nlmsg_len) + NLA_ALIGN(a->nla_len);
+}
+
+/* Sends a generic netlink request; returns what send() returns. */
+static ssize_t nl_send(int sk, struct nlmsghdr *nlh)
+{
+	struct sockaddr_nl to = { .nl_family = AF_NETLINK };
+
+	return sendto(sk, nlh, nlh->nlmsg_len, 0, (struct sockaddr *)&to, sizeof(to));
+}
+
+/* From CTRL_CMD_GETFAMILY's answer: the family's id, and its (one) group's. */
+static void nl_family_attrs(struct nlmsghdr *nlh, __u16 *family, __u32 *group)
+{
+	struct nlattr *a = (void *)((char *)NLMSG_DATA(nlh) + GENL_HDRLEN), *g;
+	int left = nlh->nlmsg_len - NLMSG_HDRLEN - GENL_HDRLEN;
+
+	for (; left >= NLA_HDRLEN && a->nla_len >= NLA_HDRLEN && a->nla_len <= left;
+	     left -= NLA_ALIGN(a->nla_len), a = (void *)((char *)a + NLA_ALIGN(a->nla_len))) {
+		if (a->nla_type == CTRL_ATTR_FAMILY_ID)
+			memcpy(family, (char *)a + NLA_HDRLEN, 2);
+		if ((a->nla_type & NLA_TYPE_MASK) != CTRL_ATTR_MCAST_GROUPS)
+			continue;
+		/* A nest of nests: the first group's first attribute is its id. */
+		g = (void *)((char *)a + 2 * NLA_HDRLEN);
+		if (a->nla_len >= 3 * NLA_HDRLEN + 4 && g->nla_type == CTRL_ATTR_MCAST_GRP_ID)
+			memcpy(group, (char *)g + NLA_HDRLEN, 4);
+	}
+}
+
+/*
+ * Reads answers until NLMSG_DONE or an error message, at most @reads
+ * reads; returns the first error's errno, 0, or -1 if the answer did not
+ * end (a dump left half read, on purpose or not).
+ */
+static int nl_answer(int sk, void *buf, unsigned int reads, __u16 *family, __u32 *group)
+{
+	struct nlmsghdr *nlh;
+	ssize_t n;
+
+	while (reads--) {
+		struct pollfd pfd = { .fd = sk, .events = POLLIN };
+
+		if (poll(&pfd, 1, 50) <= 0)
+			return -1;
+		n = recv(sk, buf, NL_BUF, MSG_DONTWAIT);
+		if (n < 0)
+			return errno == EAGAIN ? -1 : errno;
+		for (nlh = buf; NLMSG_OK(nlh, n); nlh = NLMSG_NEXT(nlh, n)) {
+			if (nlh->nlmsg_type == NLMSG_DONE)
+				return 0;
+			if (nlh->nlmsg_type == NLMSG_ERROR) {
+				struct nlmsgerr *e = NLMSG_DATA(nlh);
+
+				return -e->error;
+			}
+			if (family && nlh->nlmsg_type == GENL_ID_CTRL) {
+				nl_family_attrs(nlh, family, group);
+				return 0;
+			}
+		}
+	}
+	return -1;
+}
+
+static struct nlmsghdr *nl_start(void *buf, __u16 type, __u16 flags, __u8 cmd)
+{
+	struct nlmsghdr *nlh = buf;
+	struct genlmsghdr *g = NLMSG_DATA(nlh);
+
+	memset(buf, 0, NLMSG_HDRLEN + GENL_HDRLEN);
+	nlh->nlmsg_len = NLMSG_HDRLEN + GENL_HDRLEN;
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = flags;
+	g->cmd = cmd;
+	g->version = 1;
+	return nlh;
+}
+
+/* The alpc family's id (and its group's), once per process. */
+static void nl_resolve(struct wctx *w, int sk, void *buf)
+{
+	struct nlmsghdr *nlh;
+
+	if (w->p->nl_family)
+		return;
+	nlh = nl_start(buf, GENL_ID_CTRL, NLM_F_REQUEST, CTRL_CMD_GETFAMILY);
+	nl_put(nlh, CTRL_ATTR_FAMILY_NAME, "alpc", 5);
+	if (nl_send(sk, nlh) > 0)
+		nl_answer(sk, buf, 4, &w->p->nl_family, &w->p->nl_group);
+}
+
+/*
+ * A request to the alpc family, valid or not: dumps of ports and
+ * connections (filtered by a port's id or name now and then), totals,
+ * commands that are events, unknown commands and attributes, bad flags;
+ * its answer read in full, in part (the socket closed mid-dump), or not
+ * at all. Now and then the socket joins the events group and reads what
+ * came, or goes into the pool to travel in messages.
+ */
+static void op_netlink(struct wctx *w)
+{
+	static const __u8 cmds[] = {
+		ALPC_NL_CMD_GET_PORT, ALPC_NL_CMD_GET_PORT, ALPC_NL_CMD_GET_PORT,
+		ALPC_NL_CMD_GET_CONN, ALPC_NL_CMD_GET_CONN, ALPC_NL_CMD_GET_CONN,
+		ALPC_NL_CMD_GET_STATS, ALPC_NL_CMD_GET_STATS,
+		ALPC_NL_CMD_UNSPEC, ALPC_NL_CMD_PORT_NEW, ALPC_NL_CMD_CONN_DEL, 200,
+	};
+	void *buf = w->scr + OUT_OFF;
+	char name[ALPC_NAME_MAX];
+	struct nlmsghdr *nlh;
+	__u16 flags;
+	__u64 id;
+	__u8 cmd;
+	int sk, op, err, fd;
+
+	sk = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
+	if (sk < 0)
+		return;
+	nl_resolve(w, sk, buf);
+	if (!w->p->nl_family) {
+		close(sk);
+		return;
+	}
+	if (one_in(&w->r, 16)) {
+		fd = w->p->nl_group ? (int)w->p->nl_group : 1;
+		rec_ret(w, OP_NL_EVENTS, setsockopt(sk, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP,
+						    &fd, sizeof(fd)));
+	}
+	cmd = cmds[rnd_below(&w->r, ARRAY_SIZE(cmds))];
+	op = cmd == ALPC_NL_CMD_GET_PORT ? OP_NL_GET_PORT : cmd == ALPC_NL_CMD_GET_CONN ?
+	     OP_NL_GET_CONN : cmd == ALPC_NL_CMD_GET_STATS ? OP_NL_GET_STATS : OP_NL_OTHER;
+	flags = NLM_F_REQUEST | (one_in(&w->r, 2) ? NLM_F_ACK : 0);
+	if (cmd != ALPC_NL_CMD_GET_STATS || one_in(&w->r, 8))
+		flags |= rnd_below(&w->r, 4) ? NLM_F_DUMP : 0;
+	if (one_in(&w->r, 16))
+		flags |= PICK(w, NLM_F_ECHO, NLM_F_REPLACE, NLM_F_EXCL, 0x8000);
+	nlh = nl_start(buf, w->p->nl_family, flags, cmd);
+	if (one_in(&w->r, 32))
+		((struct genlmsghdr *)NLMSG_DATA(nlh))->reserved = 1;
+	if (one_in(&w->r, 3)) {
+		id = one_in(&w->r, 4) ? rnd64(&w->r) : rnd_below(&w->r, 100000);
+		nl_put(nlh, ALPC_NL_A_PORT_ID, &id, one_in(&w->r, 16) ? 4 : 8);
+	}
+	if (one_in(&w->r, 3)) {
+		port_name(w, name);
+		nl_put(nlh, ALPC_NL_A_PORT_NAME, name,
+		       one_in(&w->r, 16) ? ALPC_NAME_MAX : strnlen(name, ALPC_NAME_MAX) + 1);
+	}
+	if (one_in(&w->r, 16)) {
+		id = rnd64(&w->r);
+		nl_put(nlh, rnd_below(&w->r, ALPC_NL_A_MAX + 3), &id, rnd_below(&w->r, 9));
+	}
+	if (nl_send(sk, nlh) < 0) {
+		rec_ret(w, op, -1);
+		close(sk);
+		return;
+	}
+	/* Read it all, one part (and close mid-dump), or nothing. */
+	err = one_in(&w->r, 8) ? -1 : nl_answer(sk, buf, one_in(&w->r, 4) ? 1 : 64, NULL, NULL);
+	if (err >= 0)
+		rec(op, err);
+	if (w->p->nl_group && one_in(&w->r, 16))
+		nl_answer(sk, buf, 2, NULL, NULL);	/* events, if any came */
+	if (one_in(&w->r, 16))
+		pool_add(w, sk, K_OTHER, 0, -1);
+	else
+		close(sk);
+}
+
 struct weighted {
 	void (*fn)(struct wctx *w);
 	unsigned int weight;
@@ -2133,7 +2327,7 @@ static const struct weighted ops_table[] = {
 	{ op_associate, 3 }, { op_dequeue, 4 }, { op_mmap_ring, 2 }, { op_reap_ring, 3 },
 	{ op_get_security, 2 }, { op_set_security, 2 }, { op_get_features, 1 },
 	{ op_unknown_ioctl, 1 }, { op_wrong_fd_ioctl, 2 }, { op_close, 5 }, { op_dup2, 1 },
-	{ op_poll, 1 }, { op_new_fd, 2 }, { op_fork, 1 },
+	{ op_poll, 1 }, { op_new_fd, 2 }, { op_fork, 1 }, { op_netlink, 3 },
 };
 
 #define N_WEIGHTED	ARRAY_SIZE(ops_table)
@@ -2582,7 +2776,8 @@ static unsigned int report(const struct tracer *t, bool traced, unsigned long lo
 		for (e = 0; e < NERR; e++) {
 			if (!sh->count[op][e])
 				continue;
-			if (op < N_IOCTL_OPS || (op >= OP_BATCH_SEND && op <= OP_BATCH_CANCEL))
+			if (op < N_IOCTL_OPS || (op >= OP_BATCH_SEND && op <= OP_BATCH_CANCEL) ||
+			    op >= OP_NL_GET_PORT)
 				pairs++;
 			len += snprintf(line + len, sizeof(line) - len, " %s=%lu", errname(e),
 					(unsigned long)sh->count[op][e]);
@@ -2617,8 +2812,9 @@ static unsigned int report(const struct tracer *t, bool traced, unsigned long lo
 		}
 		printf("\n# tracepoints hit: %u of %zu\n", hit, N_EVENTS);
 	}
-	printf("# coverage: %u of %d ioctl rows reached, %u distinct (ioctl, errno) pairs\n",
-	       ioctls_hit, N_IOCTL_OPS, pairs);
+	printf("# coverage: %u of %d ioctl rows reached, %u distinct", ioctls_hit, N_IOCTL_OPS,
+	       pairs);
+	printf(" (ioctl or netlink command, errno) pairs\n");
 	return pairs;
 }
 
