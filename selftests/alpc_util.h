@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -522,6 +523,48 @@ static inline int alpc_check_fill(const void *buf, size_t len, unsigned int seed
 		if (p[i] != (unsigned char)(seed * 131 + i * 7 + (i >> 8)))
 			return 0;
 	return 1;
+}
+
+/*
+ * A one-way signal between processes: gate_pass() lets one gate_wait()
+ * through. Both ends stay open in both processes.
+ */
+struct gate {
+	int r;
+	int w;
+};
+
+static inline int gate_open(struct gate *g)
+{
+	int p[2];
+
+	if (pipe2(p, O_CLOEXEC))
+		return -1;
+	g->r = p[0];
+	g->w = p[1];
+	return 0;
+}
+
+static inline void gate_close(struct gate *g)
+{
+	close(g->r);
+	close(g->w);
+}
+
+static inline int gate_pass(struct gate *g)
+{
+	return write(g->w, "g", 1) == 1 ? 0 : -1;
+}
+
+/* Waits at most 10 s for a gate_pass(); returns 0 or -1. */
+static inline int gate_wait(struct gate *g)
+{
+	struct pollfd pfd = { .fd = g->r, .events = POLLIN };
+	char c;
+
+	if (poll(&pfd, 1, 10000) != 1)
+		return -1;
+	return read(g->r, &c, 1) == 1 ? 0 : -1;
 }
 
 #endif /* _ALPC_SELFTEST_UTIL_H */

@@ -61,44 +61,6 @@ static pid_t spawn(int (*fn)(void *arg), void *arg)
 	return alpc_fork(spawn_main, &s);
 }
 
-/* A one-way signal between processes, as in security_test.c. */
-struct gate {
-	int r;
-	int w;
-};
-
-static int gate_open(struct gate *g)
-{
-	int p[2];
-
-	if (pipe2(p, O_CLOEXEC))
-		return -1;
-	g->r = p[0];
-	g->w = p[1];
-	return 0;
-}
-
-static void gate_close(struct gate *g)
-{
-	close(g->r);
-	close(g->w);
-}
-
-static int gate_pass(struct gate *g)
-{
-	return write(g->w, "g", 1) == 1 ? 0 : -1;
-}
-
-static int gate_wait(struct gate *g)
-{
-	struct pollfd pfd = { .fd = g->r, .events = POLLIN };
-	char c;
-
-	if (poll(&pfd, 1, 10000) != 1)
-		return -1;
-	return read(g->r, &c, 1) == 1 ? 0 : -1;
-}
-
 static unsigned int read_uint(const char *path)
 {
 	unsigned int v = 0;

@@ -109,48 +109,6 @@ static bool failed_with(int ret, int err)
 	return ret == -1 && errno == err;
 }
 
-/*
- * A one-way signal between processes: gate_pass() lets one gate_wait()
- * through. Both ends stay open in both processes.
- */
-struct gate {
-	int r;
-	int w;
-};
-
-static int gate_open(struct gate *g)
-{
-	int p[2];
-
-	if (pipe2(p, O_CLOEXEC))
-		return -1;
-	g->r = p[0];
-	g->w = p[1];
-	return 0;
-}
-
-static void gate_close(struct gate *g)
-{
-	close(g->r);
-	close(g->w);
-}
-
-static int gate_pass(struct gate *g)
-{
-	return write(g->w, "g", 1) == 1 ? 0 : -1;
-}
-
-/* Waits at most 10 s for a gate_pass(); returns 0 or -1. */
-static int gate_wait(struct gate *g)
-{
-	struct pollfd pfd = { .fd = g->r, .events = POLLIN };
-	char c;
-
-	if (poll(&pfd, 1, 10000) != 1)
-		return -1;
-	return read(g->r, &c, 1) == 1 ? 0 : -1;
-}
-
 /* The number of open fds of the calling process. */
 static int count_fds(void)
 {
