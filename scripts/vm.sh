@@ -53,7 +53,7 @@ if kvm_usable 2>/dev/null; then
 else
 	accel=(-accel tcg -cpu max) accel_name=tcg
 fi
-cmdline="console=ttyS0 panic=-1 oops=panic loglevel=7 alpc.mode=$mode alpc.accel=$accel_name"
+cmdline="console=ttyS0 panic=-1 oops=panic loglevel=7 alpc.mode=$mode alpc.accel=$accel_name${VM_APPEND:+ $VM_APPEND}"
 qemu=(qemu-system-x86_64 -m "${VM_MEM:-2048}" -smp "${VM_CPUS:-2}" "${accel[@]}"
 	-no-reboot -kernel "$VMLINUZ"
 	-initrd "$vmdir/initrd.gz" -append "$cmdline" -display none
