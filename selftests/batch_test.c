@@ -3,7 +3,10 @@
  * ALPC_IOC_BATCH: operations performed in order with a result each; a
  * failing one in the middle hides nothing; the batch's own checks.
  */
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -427,6 +430,159 @@ TEST_F(batch, full_queue_fails_sends_alone)
 		expect_msg(_metadata, comm, ALPC_MSG_DATAGRAM, s[i].id, i);
 	}
 	expect_nothing(_metadata, comm);
+	close(client);
+	close(comm);
+	close(port);
+}
+
+/* Whether thread @tid of this process sleeps (state S), polled for up to 10 s. */
+static bool thread_sleeps(pid_t tid)
+{
+	char path[64], stat[512], *p;
+	int i, fd;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
+	for (i = 0; i < 1000; i++) {
+		fd = open(path, O_RDONLY);
+		if (fd < 0)
+			return false;
+		n = read(fd, stat, sizeof(stat) - 1);
+		close(fd);
+		if (n <= 0)
+			return false;
+		stat[n] = 0;
+		p = strrchr(stat, ')');
+		if (p && p[1] == ' ' && p[2] == 'S')
+			return true;
+		usleep(10000);
+	}
+	return false;
+}
+
+/*
+ * A receiver thread: @n receives on @fd, each waiting up to 10 s. A
+ * receive whose wake-up was lost still ends well, once its wait runs
+ * out and it finds the queue full, so the tests check how long after
+ * the batch the last receive ended (done_ns): a wake-up takes
+ * milliseconds, a lost one close to 10 s.
+ */
+#define RECV_WAIT_NS	(10000 * ALPC_NS_PER_MS)
+#define WOKEN_WITHIN_NS	(5000 * ALPC_NS_PER_MS)
+
+struct receiver {
+	pthread_t thread;
+	int fd;
+	int n;
+	atomic_int tid;		/* set by the thread, polled by its creator */
+	int got;		/* received */
+	int err;		/* errno of the first failure */
+	__s64 done_ns;		/* when the last receive ended */
+	__u64 ctx[ALPC_BATCH_MAX];
+};
+
+static void *receiver_main(void *arg)
+{
+	struct receiver *r = arg;
+	struct alpc_msg_info info;
+
+	r->tid = gettid();
+	for (; r->got < r->n; r->got++) {
+		if (alpc_recv_any(r->fd, RECV_WAIT_NS, &info)) {
+			r->err = errno;
+			break;
+		}
+		r->ctx[r->got] = info.context;
+	}
+	r->done_ns = alpc_now_ns();
+	return NULL;
+}
+
+static bool receiver_start(struct receiver *r, int fd, int n)
+{
+	memset(r, 0, sizeof(*r));
+	r->fd = fd;
+	r->n = n;
+	if (pthread_create(&r->thread, NULL, receiver_main, r))
+		return false;
+	while (!r->tid)
+		usleep(1000);
+	/* Asleep in its receive: what wakes it is the batch's doing. */
+	return thread_sleeps(r->tid);
+}
+
+/*
+ * A run of N sends wakes N receivers waiting on the port, one message
+ * each: the run's wake-ups, made once at its end, are not one for all.
+ */
+TEST_F(batch, run_of_sends_wakes_as_many_waiting_receivers)
+{
+	struct alpc_batch_op ops[4];
+	struct alpc_send s[4];
+	struct receiver r[4];
+	__s64 start;
+	__u32 done;
+	int i;
+
+	for (i = 0; i < 4; i++)
+		ASSERT_TRUE(receiver_start(&r[i], self->comm, 1));
+	for (i = 0; i < 4; i++) {
+		alpc_send_init(&s[i], ALPC_MSG_DATAGRAM, "w", 1, i, 0);
+		alpc_batch_op_init(&ops[i], ALPC_OP_SEND, &s[i]);
+	}
+	start = alpc_now_ns();
+	ASSERT_EQ(0, alpc_batch(self->client, ops, 4, &done));
+	EXPECT_EQ(4, done);
+	for (i = 0; i < 4; i++) {
+		EXPECT_EQ(0, ops[i].result);
+		pthread_join(r[i].thread, NULL);
+		EXPECT_EQ(1, r[i].got);
+		EXPECT_EQ(0, r[i].err);
+		EXPECT_GT(WOKEN_WITHIN_NS, r[i].done_ns - start);
+	}
+	expect_nothing(_metadata, self->comm);
+}
+
+/*
+ * A run that must wait for queue space first wakes the receiver of what
+ * it has queued so far, or neither would ever move: 8 blocking sends
+ * through a queue of 2 all arrive, in order.
+ */
+TEST_F(batch, run_blocked_on_full_queue_first_wakes_its_receiver)
+{
+	struct alpc_batch_op ops[8];
+	struct alpc_port_attr attr;
+	char name[ALPC_NAME_MAX];
+	struct alpc_send s[8];
+	int port, client, comm, i;
+	struct receiver r;
+	__s64 start;
+	__u32 done;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.max_queued_msgs = 2;
+	alpc_port_name(name, "batchw");
+	port = alpc_create_port(self->dev, name, &attr, 0);
+	ASSERT_LE(0, port);
+	client = alpc_connect_accept(self->dev, port, name, CTX, ALPC_ACCEPT_COMM_PORT, &comm,
+				     NULL);
+	ASSERT_LE(0, client);
+	ASSERT_TRUE(receiver_start(&r, comm, 8));
+	for (i = 0; i < 8; i++) {
+		alpc_send_init(&s[i], ALPC_MSG_DATAGRAM, "b", 1, i, 0);
+		s[i].timeout_ns = 2 * RECV_WAIT_NS;
+		alpc_batch_op_init(&ops[i], ALPC_OP_SEND, &s[i]);
+	}
+	start = alpc_now_ns();
+	ASSERT_EQ(0, alpc_batch(client, ops, 8, &done));
+	for (i = 0; i < 8; i++)
+		EXPECT_EQ(0, ops[i].result);
+	pthread_join(r.thread, NULL);
+	EXPECT_EQ(0, r.err);
+	EXPECT_GT(WOKEN_WITHIN_NS, r.done_ns - start);
+	ASSERT_EQ(8, r.got);
+	for (i = 0; i < 8; i++)
+		EXPECT_EQ(i, r.ctx[i]);
 	close(client);
 	close(comm);
 	close(port);
