@@ -8,6 +8,9 @@
 #   vm.sh shell LINE   interactive shell with the module loaded
 #   vm.sh MODE LINE    run /tests/MODE.sh in the VM (demo, bench)
 #
+# VM_APPEND adds to the guest kernel command line (init_on_alloc=0, ...);
+# VM_MEM, VM_CPUS and VM_TIMEOUT size and bound the VM.
+#
 # Results come back on the VM's second serial port; the console log is
 # kept in build/vm/LINE/console.log and scanned for splats as a backstop.
 set -euo pipefail
