@@ -72,6 +72,22 @@ static void expect_nothing(struct __test_metadata *_metadata, int fd)
 	EXPECT_EQ(EAGAIN, errno);
 }
 
+/* A port whose connections queue at most @max messages, and a connection to it. */
+static void open_small_queue(struct __test_metadata *_metadata, int dev, __u32 max,
+			     const char *tag, int *port, int *client, int *comm)
+{
+	struct alpc_port_attr attr;
+	char name[ALPC_NAME_MAX];
+
+	memset(&attr, 0, sizeof(attr));
+	attr.max_queued_msgs = max;
+	alpc_port_name(name, tag);
+	*port = alpc_create_port(dev, name, &attr, 0);
+	ASSERT_LE(0, *port);
+	*client = alpc_connect_accept(dev, *port, name, CTX, ALPC_ACCEPT_COMM_PORT, comm, NULL);
+	ASSERT_LE(0, *client);
+}
+
 /* Sends run in order: every result 0, ids written back, done the count. */
 TEST_F(batch, sends_in_order_with_ids)
 {
@@ -400,19 +416,10 @@ TEST_F(batch, full_queue_fails_sends_alone)
 {
 	struct alpc_batch_op ops[ALPC_BATCH_MAX];
 	static struct alpc_send s[ALPC_BATCH_MAX];
-	struct alpc_port_attr attr;
-	char name[ALPC_NAME_MAX];
 	int port, client, comm, i, ok = 0, full = 0;
 	__u32 done;
 
-	memset(&attr, 0, sizeof(attr));
-	attr.max_queued_msgs = 4;
-	alpc_port_name(name, "batchq");
-	port = alpc_create_port(self->dev, name, &attr, 0);
-	ASSERT_LE(0, port);
-	client = alpc_connect_accept(self->dev, port, name, CTX, ALPC_ACCEPT_COMM_PORT, &comm,
-				     NULL);
-	ASSERT_LE(0, client);
+	open_small_queue(_metadata, self->dev, 4, "batchq", &port, &client, &comm);
 	for (i = 0; i < ALPC_BATCH_MAX; i++) {
 		alpc_send_init(&s[i], ALPC_MSG_DATAGRAM, "a", 1, i, 0);
 		alpc_batch_op_init(&ops[i], ALPC_OP_SEND, &s[i]);
@@ -551,22 +558,13 @@ TEST_F(batch, run_of_sends_wakes_as_many_waiting_receivers)
 TEST_F(batch, run_blocked_on_full_queue_first_wakes_its_receiver)
 {
 	struct alpc_batch_op ops[8];
-	struct alpc_port_attr attr;
-	char name[ALPC_NAME_MAX];
-	struct alpc_send s[8];
 	int port, client, comm, i;
+	struct alpc_send s[8];
 	struct receiver r;
 	__s64 start;
 	__u32 done;
 
-	memset(&attr, 0, sizeof(attr));
-	attr.max_queued_msgs = 2;
-	alpc_port_name(name, "batchw");
-	port = alpc_create_port(self->dev, name, &attr, 0);
-	ASSERT_LE(0, port);
-	client = alpc_connect_accept(self->dev, port, name, CTX, ALPC_ACCEPT_COMM_PORT, &comm,
-				     NULL);
-	ASSERT_LE(0, client);
+	open_small_queue(_metadata, self->dev, 2, "batchw", &port, &client, &comm);
 	ASSERT_TRUE(receiver_start(&r, comm, 8));
 	for (i = 0; i < 8; i++) {
 		alpc_send_init(&s[i], ALPC_MSG_DATAGRAM, "b", 1, i, 0);
