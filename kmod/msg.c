@@ -96,19 +96,15 @@ struct alpc_msg *alpc_msg_alloc(struct alpc_conn *conn, u32 type,
 {
 	struct alpc_msg *msg;
 
-	/*
-	 * Up to 64 KiB inline: kvmalloc spares large ones a high-order page.
-	 * Zeroed by the allocator, not by a memset of the header: distribution
-	 * kernels zero every allocation anyway (init_on_alloc), and a second
-	 * pass over the header cost a tenth of a batched send under emulation.
-	 */
-	msg = kvmalloc(struct_size(msg, data, len), GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+	/* Up to 64 KiB inline: kvmalloc spares large ones a high-order page. */
+	msg = kvmalloc(struct_size(msg, data, len), GFP_KERNEL_ACCOUNT);
 	if (!msg)
 		return ERR_PTR(-ENOMEM);
 	if (len && copy_from_user(msg->data, buf, len)) {
 		kvfree(msg);
 		return ERR_PTR(-EFAULT);
 	}
+	memset(msg, 0, offsetof(struct alpc_msg, data));
 	INIT_LIST_HEAD(&msg->node);
 	INIT_LIST_HEAD(&msg->req_node);
 	if (conn)
@@ -237,10 +233,12 @@ void alpc_msg_enqueue(struct alpc_end *end, struct alpc_msg *msg, bool sync)
 }
 
 /*
- * The wake-ups a run of sends in one batch owes its destination, made once
- * when the run ends (or before the sender sleeps): one for each message,
- * as alpc_msg_enqueue() would have made them one by one, but under one
- * hold of the wait queue's lock.
+ * The wake-ups a run of sends in one batch owes its destination (one end:
+ * a sending end's destination is fixed once it is connected), made once
+ * when the run ends or before the sender sleeps: one per message, as
+ * alpc_msg_enqueue() would have made them one by one, but under one hold
+ * of the wait queue's lock. Made under the port's lock, as
+ * alpc_msg_enqueue() makes them, so @end cannot be torn down meanwhile.
  */
 struct alpc_wakes {
 	struct alpc_end *end;
@@ -569,8 +567,6 @@ static int alpc_queue_msg(struct alpc_end *end, struct alpc_msg *msg,
 		alpc_msg_enqueue(dest, msg, sync);
 		return 0;
 	}
-	if (wk->end != dest)
-		alpc_wakes_flush(wk);
 	wk->end = dest;
 	wk->nr++;
 	alpc_msg_enqueue_nowake(dest, msg);
@@ -915,9 +911,7 @@ static int alpc_ioctl_recv(struct alpc_end *end, struct alpc_recv __user *ur)
 	struct alpc_rx rx;
 	int ret;
 
-	/* Only what the caller gives: @info is written, never read. */
-	if (copy_from_user(&r, ur, offsetof(struct alpc_recv, info)) ||
-	    copy_from_user(&r.extra, &ur->extra, sizeof(r) - offsetof(struct alpc_recv, extra)))
+	if (copy_from_user(&r, ur, sizeof(r)))
 		return -EFAULT;
 	if (alpc_recv_args_bad(&r))
 		return -EINVAL;
