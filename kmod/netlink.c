@@ -92,16 +92,6 @@ static bool alpc_nl_sd_allows(struct alpc_port *port)
 	return uid_eq(port->sd.uid, cred->euid) || !alpc_sd_access(&port->sd, cred);
 }
 
-static u32 alpc_nl_list_len(const struct list_head *head)
-{
-	const struct list_head *pos;
-	u32 n = 0;
-
-	list_for_each(pos, head)
-		n++;
-	return n;
-}
-
 static u64 alpc_nl_section_bytes(struct alpc_port *port)
 {
 	struct alpc_conn *conn;
@@ -140,7 +130,7 @@ static int alpc_nl_put_port(struct sk_buff *skb, struct alpc_port *port,
 	    nla_put_u32(skb, ALPC_NL_A_PORT_FLAGS, port->attr.flags) ||
 	    nla_put_u32(skb, ALPC_NL_A_PORT_CONNS, port->nconns) ||
 	    nla_put_u32(skb, ALPC_NL_A_PORT_MAX_CONNS, port->attr.max_connections) ||
-	    nla_put_u32(skb, ALPC_NL_A_PORT_QUEUED, alpc_nl_list_len(&port->end.queue)) ||
+	    nla_put_u32(skb, ALPC_NL_A_PORT_QUEUED, list_count_nodes(&port->end.queue)) ||
 	    nla_put_u32(skb, ALPC_NL_A_PORT_REQUESTS, atomic_read(&port->requests.nelems)) ||
 	    alpc_nl_put_u64(skb, ALPC_NL_A_PORT_MSGS_TO_SERVER, port->msgs[ALPC_TO_SERVER]) ||
 	    alpc_nl_put_u64(skb, ALPC_NL_A_PORT_BYTES_TO_SERVER, port->bytes[ALPC_TO_SERVER]) ||
@@ -187,19 +177,11 @@ static int alpc_nl_put_conn(struct sk_buff *skb, struct alpc_conn *conn,
 	    nla_put_u32(skb, ALPC_NL_A_CONN_QUEUED_TO_CLIENT, conn->queued_msgs[c]) ||
 	    nla_put_u32(skb, ALPC_NL_A_CONN_QUEUED_BYTES_TO_SERVER, conn->queued_bytes[s]) ||
 	    nla_put_u32(skb, ALPC_NL_A_CONN_QUEUED_BYTES_TO_CLIENT, conn->queued_bytes[c]) ||
-	    nla_put_u32(skb, ALPC_NL_A_CONN_REQUESTS, alpc_nl_list_len(&conn->reqs)) ||
+	    nla_put_u32(skb, ALPC_NL_A_CONN_REQUESTS, list_count_nodes(&conn->reqs)) ||
 	    nla_put_u32(skb, ALPC_NL_A_CONN_SECTIONS, atomic_read(&conn->nsections)) ||
 	    alpc_nl_put_u64(skb, ALPC_NL_A_CONN_SECTION_BYTES, atomic64_read(&conn->section_bytes)))
 		return -EMSGSIZE;
 	return 0;
-}
-
-/* Room for a port message, or a connection message, whichever is larger. */
-static size_t alpc_nl_msg_size(void)
-{
-	return nla_total_size(ALPC_NAME_MAX) +
-	       11 * nla_total_size(sizeof(u32)) +
-	       6 * nla_total_size_64bit(sizeof(u64));
 }
 
 /* Starts a dump's next message; its seq tells it from other dumps. */
@@ -213,6 +195,20 @@ static void *alpc_nl_dump_put(struct sk_buff *skb, struct netlink_callback *cb, 
 	return hdr;
 }
 
+/* Whether the current task sees @port; if it does, returns with its lock held. */
+static bool alpc_nl_lock_visible(struct alpc_port *port)
+{
+	int see = alpc_nl_may_see(port);
+
+	if (see < 0)
+		return false;
+	mutex_lock(&port->lock);
+	if (see || alpc_nl_sd_allows(port))
+		return true;
+	mutex_unlock(&port->lock);
+	return false;
+}
+
 /*
  * The first port the caller sees with an id at least *@id, with a
  * reference, its id in *@id; NULL if there is none (or, with a filter,
@@ -221,7 +217,6 @@ static void *alpc_nl_dump_put(struct sk_buff *skb, struct netlink_callback *cb, 
 static struct alpc_port *alpc_nl_next_visible(u64 *id, u64 only)
 {
 	struct alpc_port *port;
-	int see;
 
 	for (;; (*id)++) {
 		if (only && *id > only)
@@ -235,13 +230,8 @@ static struct alpc_port *alpc_nl_next_visible(u64 *id, u64 only)
 			alpc_port_put(port);
 			return NULL;
 		}
-		see = alpc_nl_may_see(port);
-		if (see >= 0) {
-			mutex_lock(&port->lock);
-			if (see || alpc_nl_sd_allows(port))
-				return port;
-			mutex_unlock(&port->lock);
-		}
+		if (alpc_nl_lock_visible(port))
+			return port;
 		alpc_port_put(port);
 		/* Ports hidden from the caller fill no skb: yield now and then. */
 		cond_resched();
@@ -264,23 +254,31 @@ static int alpc_nl_start(struct netlink_callback *cb)
 	struct nlattr **attrs = alpc_genl_dump_attrs(cb);
 	struct nlattr *id_attr = attrs[ALPC_NL_A_PORT_ID];
 	struct nlattr *name_attr = attrs[ALPC_NL_A_PORT_NAME];
-	struct alpc_port *port;
+	struct nsproxy *nsp = current->nsproxy;
+	struct alpc_port *port = NULL;
 	u64 id, only;
 
 	BUILD_BUG_ON(sizeof(*d) > sizeof(cb->ctx));
 	if (!id_attr && !name_attr)
 		return 0;
 	only = id_attr ? nla_get_u64(id_attr) : 0;
-	/* No port has id 0 (and 0 means no filter below). */
-	for (id = 0; !(id_attr && !only) && (port = alpc_nl_next_visible(&id, only)); id++) {
-		bool match = !name_attr || !nla_strcmp(name_attr, port->name);
-
-		alpc_nl_unlock_put(port);
-		if (match) {
-			d->port_id = id;
-			d->only = id;
-			return 0;
+	id = only;
+	if (name_attr && nsp) {
+		/* Names are per IPC namespace, and only the caller's is visible. */
+		port = alpc_name_lookup(nsp->ipc_ns, nla_data(name_attr));
+		if (port && ((id_attr && port->id != only) || !alpc_nl_lock_visible(port))) {
+			alpc_port_put(port);
+			port = NULL;
 		}
+	} else if (only) {
+		/* No port has id 0 (and 0 means no filter). */
+		port = alpc_nl_next_visible(&id, only);
+	}
+	if (port) {
+		d->port_id = port->id;
+		d->only = port->id;
+		alpc_nl_unlock_put(port);
+		return 0;
 	}
 	/* 6.1 gives .start no extack (NULL): there the errno alone tells. */
 	NL_SET_ERR_MSG_ATTR(cb->extack, id_attr ?: name_attr, "no such port");
@@ -373,7 +371,7 @@ static int alpc_nl_get_stats(struct sk_buff *skb, struct genl_info *info)
 	for (; (port = alpc_nl_next_visible(&id, 0)); id++) {
 		t.ports++;
 		t.conns += port->nconns;
-		t.queued += alpc_nl_list_len(&port->end.queue);
+		t.queued += list_count_nodes(&port->end.queue);
 		t.requests += atomic_read(&port->requests.nelems);
 		for (i = 0; i < 2; i++) {
 			t.msgs[i] += port->msgs[i];
@@ -416,7 +414,7 @@ static void alpc_nl_event(u8 cmd, struct alpc_port *port, struct alpc_conn *conn
 
 	if (!genl_has_listeners(&alpc_nl_family, &init_net, ALPC_NL_GRP_EVENTS))
 		return;
-	skb = genlmsg_new(alpc_nl_msg_size(), GFP_KERNEL);
+	skb = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!skb)
 		return;
 	hdr = genlmsg_put(skb, 0, 0, &alpc_nl_family, 0, cmd);

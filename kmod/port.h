@@ -115,8 +115,10 @@ void alpc_port_put(struct alpc_port *port);
  * alpc_port_next() returns the first with an id at least *@id, with a
  * reference, and sets *@id to its id; NULL when there is none.
  * alpc_generation changes whenever a port or connection comes or goes.
+ * alpc_name_lookup() returns the port named @name in @ns, with a reference.
  */
 struct alpc_port *alpc_port_next(u64 *id);
+struct alpc_port *alpc_name_lookup(struct ipc_namespace *ns, const char *name);
 extern atomic_t alpc_generation;
 
 int alpc_port_create(struct alpc_create_port __user *uarg);
