@@ -92,8 +92,7 @@ static bool alpc_name_valid(const char *name)
 }
 
 /* Returns the port named @name in @ns, with a reference, or NULL. */
-static struct alpc_port *alpc_name_lookup(struct ipc_namespace *ns,
-					  const char *name)
+struct alpc_port *alpc_name_lookup(struct ipc_namespace *ns, const char *name)
 {
 	struct alpc_port *port;
 
@@ -322,13 +321,15 @@ int alpc_port_create(struct alpc_create_port __user *uarg)
 		ret = PTR_ERR(file);
 		goto err_fd;
 	}
-	/* The file owns the port's reference now; its release undoes the rest. */
-	ret = xa_insert(&alpc_ports, port->id, port, GFP_KERNEL_ACCOUNT);
+	/*
+	 * The file owns the port's reference now; its release undoes the rest.
+	 * The registry comes last: what dumps see is announced, and a port
+	 * that never got there is not reported gone.
+	 */
+	ret = alpc_name_insert(port);
 	if (!ret)
-		ret = alpc_name_insert(port);
+		ret = xa_insert(&alpc_ports, port->id, port, GFP_KERNEL_ACCOUNT);
 	if (ret) {
-		/* Never announced: its release must not report it gone. */
-		xa_erase(&alpc_ports, port->id);
 		put_unused_fd(fd);
 		fput(file);
 		return ret;
