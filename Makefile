@@ -112,7 +112,7 @@ $(B)/vm/tests/%: selftests/%.c $(wildcard selftests/*.h) include/uapi/linux/alpc
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(ALPC_CFLAGS) -o $@ $<
 
-$(B)/catch/%.o: libalpcu/tests/%.cpp $(LIB_HDRS) | $(SETUP_STAMP)
+$(B)/catch/%.o: libalpcu/tests/%.cpp $(wildcard libalpcu/tests/*.hpp) $(LIB_HDRS) | $(SETUP_STAMP)
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXFLAGS) $(ALPC_CXXFLAGS) -c -o $@ $<
 

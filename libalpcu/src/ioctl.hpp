@@ -110,11 +110,6 @@ alpc_msg_attrs fd_attrs(std::span<const int> fds, const char* what);
 Status send_reply(int fd, std::uint64_t id, std::span<const std::byte> data, std::uint64_t context,
                   std::span<const int> fds = {});
 
-// The address of attrs for alpc_send.attrs, or 0 when it asks for nothing.
-inline std::uint64_t attrs_ptr(const alpc_msg_attrs& a) noexcept {
-    return a.flags ? reinterpret_cast<std::uintptr_t>(&a) : 0;
-}
-
 // ALPC_IOC_ACCESS on fd: reads or writes len bytes at offset of the memory
 // request lent, from or to buf. Values: lost (the request was answered or
 // canceled, or its sender is gone).
@@ -123,6 +118,11 @@ Status access(int fd, const Message& request, std::uint32_t op, std::uint64_t of
 
 inline std::uint64_t user_ptr(const void* p) noexcept {
     return reinterpret_cast<std::uintptr_t>(p);
+}
+
+// The address of attrs for alpc_send.attrs, or 0 when it asks for nothing.
+inline std::uint64_t attrs_ptr(const alpc_msg_attrs& a) noexcept {
+    return a.flags ? user_ptr(&a) : 0;
 }
 
 // Fills a uapi name field; EINVAL (what the kernel would answer) for a

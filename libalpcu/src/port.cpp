@@ -102,18 +102,22 @@ namespace {
                 EMSGSIZE);
 }
 
+// Port::reply sends inline only: data must fit in the port's max_msg_len.
+void check_reply_size(const PortAttributes& attr, std::span<const std::byte> data,
+                      const char* what) {
+    if (attr.max_msg_len && data.size() > attr.max_msg_len)
+        throw_reply_too_big(what);
+}
+
 } // namespace
 
 Status Port::reply(const Message& request, std::span<const std::byte> data, std::uint64_t context) {
-    if (attr_.max_msg_len && data.size() > attr_.max_msg_len)
-        throw_reply_too_big("alpcu::Port::reply");
-    return detail::send_reply(fd_.get(), request.id, data, context);
+    return reply(request, data, std::span<const int>{}, context);
 }
 
 Status Port::reply(const Message& request, std::span<const std::byte> data,
                    std::span<const int> fds, std::uint64_t context) {
-    if (attr_.max_msg_len && data.size() > attr_.max_msg_len)
-        throw_reply_too_big("alpcu::Port::reply");
+    check_reply_size(attr_, data, "alpcu::Port::reply");
     return detail::send_reply(fd_.get(), request.id, data, context, fds);
 }
 
@@ -228,9 +232,8 @@ Status Responder::reject(std::span<const std::byte> data) {
 }
 
 void Responder::reply(std::span<const std::byte> data, std::uint64_t context) {
-    if (msg_.type == MessageType::request && port_.attributes().max_msg_len &&
-        data.size() > port_.attributes().max_msg_len)
-        throw_reply_too_big("alpcu::Responder::reply");
+    if (msg_.type == MessageType::request)
+        check_reply_size(port_.attributes(), data, "alpcu::Responder::reply");
     answer(MessageType::request, "reply");
     reply_.assign(data.begin(), data.end());
     reply_context_ = context;
@@ -238,9 +241,8 @@ void Responder::reply(std::span<const std::byte> data, std::uint64_t context) {
 
 Status Responder::reply(std::span<const std::byte> data, std::span<const int> fds,
                         std::uint64_t context) {
-    if (msg_.type == MessageType::request && port_.attributes().max_msg_len &&
-        data.size() > port_.attributes().max_msg_len)
-        throw_reply_too_big("alpcu::Responder::reply");
+    if (msg_.type == MessageType::request)
+        check_reply_size(port_.attributes(), data, "alpcu::Responder::reply");
     answer(MessageType::request, "reply");
     sent_status_ = port_.reply(msg_, data, fds, context);
     sent_ = true;

@@ -2,9 +2,7 @@
 // What libalpcu keeps per process: the module's features, and the
 // process's own pidfd.
 #include <atomic>
-#include <fcntl.h>
 #include <pthread.h>
-#include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -50,20 +48,13 @@ std::uint64_t module_features(const Device* dev) noexcept {
     std::uint64_t f = features.load(std::memory_order_relaxed);
     if (f & features_known)
         return f & ~features_known;
-    alpc_features q{};
-    int rc;
-    if (dev) {
-        rc = ::ioctl(dev->fd(), ALPC_IOC_GET_FEATURES, &q);
-    } else {
-        int fd = ::open(ALPC_DEVICE_PATH, O_RDWR | O_CLOEXEC);
-        rc = fd < 0 ? -1 : ::ioctl(fd, ALPC_IOC_GET_FEATURES, &q);
-        if (fd >= 0)
-            ::close(fd);
-    }
-    if (rc < 0)
+    try {
+        std::uint64_t q = (dev ? dev->features() : Device::open().features()).features;
+        features.store(q | features_known, std::memory_order_relaxed);
+        return q & ~features_known;
+    } catch (...) {
         return 0;
-    features.store(q.features | features_known, std::memory_order_relaxed);
-    return q.features & ~features_known;
+    }
 }
 
 int self_pidfd() noexcept {

@@ -9,7 +9,6 @@
 #include <csignal>
 #include <fcntl.h>
 #include <filesystem>
-#include <fstream>
 #include <future>
 #include <grp.h>
 #include <poll.h>
@@ -54,37 +53,6 @@ void check_einval(auto&& f) {
     check_errno(std::errc::invalid_argument, f);
 }
 
-// Runs f in a forked child, whose exit status is what f returns (100 if it
-// throws). Catch2 is not used in children.
-template <class F> pid_t spawn(F f) {
-    pid_t pid = ::fork();
-    if (pid == 0) {
-        // Catch2's handlers would report a signal as the test's failure.
-        for (int sig : {SIGINT, SIGILL, SIGFPE, SIGSEGV, SIGTERM, SIGABRT})
-            ::signal(sig, SIG_DFL);
-        int rc = 100;
-        try {
-            rc = f();
-        } catch (...) {
-        }
-        ::_exit(rc);
-    }
-    REQUIRE(pid > 0);
-    return pid;
-}
-
-// Waits for a child: its exit status, or 128 + the signal that killed it.
-int reap(pid_t pid) {
-    int status = 0;
-    if (::waitpid(pid, &status, 0) != pid)
-        return -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-bool drop_to(uid_t uid, gid_t gid) {
-    return ::setgroups(0, nullptr) == 0 && ::setgid(gid) == 0 && ::setuid(uid) == 0;
-}
-
 // A pipe to say "ready" across fork().
 struct Signal {
     alpcu::Fd r, w;
@@ -112,16 +80,6 @@ int count_fds() {
 
 bool cloexec(int fd) {
     return (::fcntl(fd, F_GETFD) & FD_CLOEXEC) != 0;
-}
-
-// The pid a pidfd refers to, from /proc/self/fdinfo; -1 if not a pidfd.
-pid_t pidfd_pid(int fd) {
-    std::ifstream in("/proc/self/fdinfo/" + std::to_string(fd));
-    std::string line;
-    while (std::getline(in, line))
-        if (line.rfind("Pid:", 0) == 0)
-            return static_cast<pid_t>(std::stol(line.substr(4)));
-    return -1;
 }
 
 } // namespace
@@ -296,8 +254,8 @@ TEST_CASE("Port::create takes the mode; bits outside 0777 are refused with EINVA
 TEST_CASE("only the owner reads or changes a descriptor: others get EPERM", "[vm][security]") {
     auto name = test::unique_name("owner");
     auto port = Port::create(name, {.mode = 0666});
-    pid_t child = spawn([&] {
-        if (!drop_to(user_uid, user_gid))
+    pid_t child = test::spawn([&] {
+        if (!test::drop_to(user_uid, user_gid))
             return 1;
         try {
             (void)alpcu::get_security(name);
@@ -313,15 +271,15 @@ TEST_CASE("only the owner reads or changes a descriptor: others get EPERM", "[vm
             return e.code() == std::errc::operation_not_permitted ? 0 : 5;
         }
     });
-    CHECK(reap(child) == 0);
+    CHECK(test::reap(child) == 0);
     CHECK(port.security().uid == ::geteuid());
 }
 
 // Connects to name as user_uid in a forked child: its exit status is 0
 // when connected (and accepted), 13 for EACCES, 1 for EPERM.
 pid_t connect_as_user(const std::string& name, alpcu::ConnectOptions opts = {}) {
-    return spawn([&] {
-        if (!drop_to(user_uid, user_gid))
+    return test::spawn([&] {
+        if (!test::drop_to(user_uid, user_gid))
             return 90;
         try {
             auto c = Connection::connect(name, alpcu::bytes("user"), 5s, opts);
@@ -341,7 +299,7 @@ TEST_CASE("a client the descriptor refuses gets EACCES as std::system_error; the
           "[vm][security]") {
     auto name = test::unique_name("refuse");
     auto port = Port::create(name); // 0600, owned by root
-    CHECK(reap(connect_as_user(name)) == 13);
+    CHECK(test::reap(connect_as_user(name)) == 13);
     CHECK(port.receive(alpcu::no_wait).status() == Status::would_block);
 
     // A deny entry for its group, first, shuts it out whatever the mode
@@ -351,7 +309,7 @@ TEST_CASE("a client the descriptor refuses gets EACCES as std::system_error; the
     auto deny = denied.security();
     deny.deny_gid(user_gid).allow_uid(user_uid);
     denied.set_security(deny);
-    CHECK(reap(connect_as_user(denied_name)) == 13);
+    CHECK(test::reap(connect_as_user(denied_name)) == 13);
     CHECK(denied.receive(alpcu::no_wait).status() == Status::would_block);
 }
 
@@ -369,13 +327,13 @@ TEST_CASE("an access entry lets a client in ahead of the mode", "[vm][security]"
     CHECK(req->sender().gid == user_gid);
     CHECK(req->sender().pid == child);
     CHECK(port.accept(*req) == Status::ok);
-    CHECK(reap(child) == 0);
+    CHECK(test::reap(child) == 0);
 }
 
 TEST_CASE("a refused connect leaves the port open to the clients it allows", "[vm][security]") {
     auto name = test::unique_name("after-refusal");
     auto port = Port::create(name); // 0600, owned by root
-    CHECK(reap(connect_as_user(name)) == 13);
+    CHECK(test::reap(connect_as_user(name)) == 13);
     check_errno(std::errc::operation_not_permitted,
                 [&] { (void)Connection::connect(name, {}, 5s, {.server_uid = user_uid}); });
     // The owner, root, may still connect.
@@ -394,8 +352,8 @@ TEST_CASE("secure connect refuses a squatter with EPERM and accepts the named ow
     auto genuine = test::unique_name("genuine");
     Signal ready;
     // A user takes a name first, as a squatter would, and serves another.
-    pid_t squatter = spawn([&] {
-        if (!drop_to(user_uid, user_gid))
+    pid_t squatter = test::spawn([&] {
+        if (!test::drop_to(user_uid, user_gid))
             return 1;
         auto trap = Port::create(squatted, {.mode = 0666});
         auto port = Port::create(genuine, {.mode = 0666});
@@ -420,14 +378,14 @@ TEST_CASE("secure connect refuses a squatter with EPERM and accepts the named ow
         INFO("connect: " << alpcu::to_string(conn.status()));
         CHECK(conn.ok());
     }
-    CHECK(reap(squatter) == 0);
+    CHECK(test::reap(squatter) == 0);
 }
 
 TEST_CASE("root has no bypass: a port's mode refuses it like anyone", "[vm][security]") {
     Signal ready, done;
     auto name = test::unique_name("private");
-    pid_t owner = spawn([&] {
-        if (!drop_to(user_uid, user_gid))
+    pid_t owner = test::spawn([&] {
+        if (!test::drop_to(user_uid, user_gid))
             return 1;
         auto port = Port::create(name); // 0600
         ready.raise();
@@ -436,7 +394,7 @@ TEST_CASE("root has no bypass: a port's mode refuses it like anyone", "[vm][secu
     REQUIRE(ready.wait());
     check_errno(std::errc::permission_denied, [&] { (void)Connection::connect(name, {}, 5s); });
     done.raise();
-    CHECK(reap(owner) == 0);
+    CHECK(test::reap(owner) == 0);
 }
 
 TEST_CASE("sender(): the kernel-vouched pid, tid, uid and gid of each message, both ways",
@@ -471,13 +429,13 @@ TEST_CASE("a client that calls setuid() after connecting: its messages say crede
           "[vm][security]") {
     auto name = test::unique_name("setuid");
     auto port = Port::create(name);
-    pid_t child = spawn([&] {
+    pid_t child = test::spawn([&] {
         auto conn = Connection::connect(name, {}, 5s);
         if (!conn.ok())
             return 1;
         if (!conn->send(alpcu::bytes("before")).ok())
             return 2;
-        if (!drop_to(user_uid, user_gid))
+        if (!test::drop_to(user_uid, user_gid))
             return 3;
         if (!conn->send(alpcu::bytes("after")).ok())
             return 4;
@@ -489,7 +447,7 @@ TEST_CASE("a client that calls setuid() after connecting: its messages say crede
     CHECK(port.accept(req, 1) == Status::ok);
     auto before = port.receive(5s).value();
     auto after = port.receive(5s).value();
-    CHECK(reap(child) == 0);
+    CHECK(test::reap(child) == 0);
     CHECK(before.text() == "before");
     CHECK(before.sender() == alpcu::Credentials{child, child, 0, 0, false});
     CHECK(after.text() == "after");
@@ -504,7 +462,7 @@ TEST_CASE("ReceiveOptions::groups: the sender's supplementary groups, only when 
           "[vm][security]") {
     auto name = test::unique_name("groups");
     auto port = Port::create(name);
-    pid_t child = spawn([&] {
+    pid_t child = test::spawn([&] {
         const gid_t groups[] = {7, 5, 6};
         if (::setgroups(3, groups) != 0)
             return 1;
@@ -518,7 +476,7 @@ TEST_CASE("ReceiveOptions::groups: the sender's supplementary groups, only when 
     CHECK(port.accept(req) == Status::ok);
     auto asked = port.receive(5s, {.groups = true}).value();
     auto plain = port.receive(5s).value();
-    CHECK(reap(child) == 0);
+    CHECK(test::reap(child) == 0);
     REQUIRE(asked.groups().has_value());
     auto g = *asked.groups();
     std::ranges::sort(g);
@@ -532,7 +490,7 @@ TEST_CASE("ReceiveOptions::pidfd: a pidfd of the sending process that can signal
     auto name = test::unique_name("pidfd");
     auto port = Port::create(name);
     Signal sent;
-    pid_t child = spawn([&] {
+    pid_t child = test::spawn([&] {
         auto conn = Connection::connect(name, {}, 5s);
         if (!conn.ok() || !conn->send(alpcu::bytes("x")).ok() ||
             !conn->send(alpcu::bytes("y")).ok())
@@ -551,9 +509,9 @@ TEST_CASE("ReceiveOptions::pidfd: a pidfd of the sending process that can signal
     REQUIRE(m.pidfd().valid());
     CHECK((m.flags & ALPC_MSGF_PIDFD) != 0);
     CHECK(cloexec(m.pidfd().get()));
-    CHECK(pidfd_pid(m.pidfd().get()) == child);
+    CHECK(test::pidfd_pid(m.pidfd().get()) == child);
     CHECK(::syscall(SYS_pidfd_send_signal, m.pidfd().get(), SIGTERM, nullptr, 0) == 0);
-    CHECK(reap(child) == 128 + SIGTERM);
+    CHECK(test::reap(child) == 128 + SIGTERM);
     // A kernel notification has no pidfd.
     auto died = port.receive(5s, {.pidfd = true}).value();
     CHECK(died.type == MessageType::client_died);
@@ -569,7 +527,7 @@ TEST_CASE("a pidfd of the server comes with its replies too", "[vm][security][pi
     REQUIRE(reply.ok());
     CHECK(reply->ref_id == id);
     REQUIRE(reply->pidfd().valid());
-    CHECK(pidfd_pid(reply->pidfd().get()) == ::getpid());
+    CHECK(test::pidfd_pid(reply->pidfd().get()) == ::getpid());
 }
 
 TEST_CASE("a process using a connection its parent made gets no pidfd: it is not the "
@@ -577,7 +535,7 @@ TEST_CASE("a process using a connection its parent made gets no pidfd: it is not
           "[vm][security][pidfd]") {
     auto name = test::unique_name("inherit");
     auto port = Port::create(name);
-    pid_t child = spawn([&] {
+    pid_t child = test::spawn([&] {
         auto conn = Connection::connect(name, {}, 5s);
         if (!conn.ok())
             return 1;
@@ -593,7 +551,7 @@ TEST_CASE("a process using a connection its parent made gets no pidfd: it is not
     CHECK(port.accept(port.receive(5s).value()) == Status::ok);
     auto from_grandchild = port.receive(5s, {.pidfd = true}).value();
     auto from_child = port.receive(5s, {.pidfd = true}).value();
-    CHECK(reap(child) == 0);
+    CHECK(test::reap(child) == 0);
     CHECK(from_grandchild.text() == "from the grandchild");
     CHECK(from_grandchild.pid != child);
     CHECK_FALSE(from_grandchild.pidfd().valid());
@@ -701,7 +659,7 @@ TEST_CASE("serve receives with ReceiveOptions; the fds and pidfd the handler doe
         pair.port.serve(
             [&](const alpcu::Message& m, alpcu::Responder&) {
                 seen = m.fds().size();
-                sender = m.pidfd().valid() ? pidfd_pid(m.pidfd().get()) : -1;
+                sender = m.pidfd().valid() ? test::pidfd_pid(m.pidfd().get()) : -1;
                 groups = m.groups().has_value();
                 stop.request_stop();
             },
@@ -752,5 +710,5 @@ TEST_CASE("connect_async takes ConnectOptions and registers the pidfd too",
     REQUIRE(conn.send(alpcu::bytes("hello")).ok());
     auto m = port.receive(5s, {.pidfd = true}).value();
     REQUIRE(m.pidfd().valid());
-    CHECK(pidfd_pid(m.pidfd().get()) == ::getpid());
+    CHECK(test::pidfd_pid(m.pidfd().get()) == ::getpid());
 }

@@ -195,14 +195,18 @@ alpcctl::JsonObject conn_json(const Object& k, const char* event = nullptr) {
     return j;
 }
 
+// Objects as a JSON array, each made by to_json (port_json or conn_json).
+void print_json(const std::vector<Object>& objs,
+                alpcctl::JsonObject (*to_json)(const Object&, const char*)) {
+    std::vector<alpcctl::JsonObject> out;
+    for (const auto& o : objs)
+        out.push_back(to_json(o, nullptr));
+    alpcctl::print_json_array(std::cout, out);
+}
+
 void print_ports(const std::vector<Object>& ports, bool json) {
-    if (json) {
-        std::vector<alpcctl::JsonObject> out;
-        for (const auto& p : ports)
-            out.push_back(port_json(p));
-        alpcctl::print_json_array(std::cout, out);
-        return;
-    }
+    if (json)
+        return print_json(ports, port_json);
     alpcctl::Table t(
         {"ID", "NAME", "UID", "GID", "MODE", "CONNS", "QUEUED", "REQS", "MSGS_IN", "BYTES_IN",
          "MSGS_OUT", "BYTES_OUT", "SECTION_BYTES"},
@@ -223,13 +227,8 @@ void print_ports(const std::vector<Object>& ports, bool json) {
 }
 
 void print_conns(const std::vector<Object>& conns, bool json) {
-    if (json) {
-        std::vector<alpcctl::JsonObject> out;
-        for (const auto& k : conns)
-            out.push_back(conn_json(k));
-        alpcctl::print_json_array(std::cout, out);
-        return;
-    }
+    if (json)
+        return print_json(conns, conn_json);
     alpcctl::Table t(
         {"PORT", "ID", "STATE", "CLIENT", "UID", "SERVER", "QUEUED_IN", "QBYTES_IN", "QUEUED_OUT",
          "QBYTES_OUT", "REQS", "SECTIONS", "SECTION_BYTES"},

@@ -13,7 +13,6 @@
 #include <climits>
 #include <cstdlib>
 #include <fcntl.h>
-#include <grp.h>
 #include <map>
 #include <poll.h>
 #include <sstream>
@@ -62,8 +61,7 @@ public:
         if (pid_ == 0) {
             dup2(out[1], 1);
             dup2(err[1], 2);
-            if (uid &&
-                (setgroups(0, nullptr) || setresgid(uid, uid, uid) || setresuid(uid, uid, uid)))
+            if (uid && !test::drop_to(uid, uid))
                 _exit(126);
             execv(argv[0], argv.data());
             _exit(127);
