@@ -465,6 +465,32 @@ static inline int alpc_connect_accept(int dev, int port, const char *name,
 	return fd;
 }
 
+/*
+ * Creates a port @name with @attr (NULL: defaults) and connects a client
+ * to it as alpc_connect_accept() does. *@port gets the port's fd (or -1);
+ * returns the client's fd, or -1 with *@port left open.
+ */
+static inline int alpc_open_pair(int dev, const char *name, struct alpc_port_attr *attr,
+				 __u64 port_context, __u32 accept_flags, int *port, int *comm,
+				 pid_t *tid)
+{
+	*port = alpc_create_port(dev, name, attr, 0);
+	if (*port < 0)
+		return -1;
+	return alpc_connect_accept(dev, *port, name, port_context, accept_flags, comm, tid);
+}
+
+/* Closes what alpc_open_pair() opened: each of @client, @comm and @port that is open. */
+static inline void alpc_close_pair(int client, int comm, int port)
+{
+	if (client >= 0)
+		close(client);
+	if (comm >= 0)
+		close(comm);
+	if (port >= 0)
+		close(port);
+}
+
 /* Forks a child that runs @fn(@arg) and exits with its return value. */
 static inline pid_t alpc_fork(int (*fn)(void *), void *arg)
 {

@@ -2362,22 +2362,16 @@ FIXTURE_SETUP(fds)
 	alpc_port_name(self->name, "fds");
 	memset(&self->attr, 0, sizeof(self->attr));
 	self->attr.flags = ALPC_PORT_ALLOW_FDS;
-	self->port = alpc_create_port(self->dev, self->name, &self->attr, 0);
+	self->client = alpc_open_pair(self->dev, self->name, &self->attr, 1,
+				      ALPC_ACCEPT_COMM_PORT, &self->port, &self->comm, NULL);
 	ASSERT_LE(0, self->port);
 	ASSERT_EQ(16, self->attr.max_fds);
-	self->client = alpc_connect_accept(self->dev, self->port, self->name, 1,
-					   ALPC_ACCEPT_COMM_PORT, &self->comm, NULL);
 	ASSERT_LE(0, self->client);
 }
 
 FIXTURE_TEARDOWN(fds)
 {
-	if (self->client >= 0)
-		close(self->client);
-	if (self->comm >= 0)
-		close(self->comm);
-	if (self->port >= 0)
-		close(self->port);
+	alpc_close_pair(self->client, self->comm, self->port);
 	if (self->dev >= 0)
 		close(self->dev);
 }
