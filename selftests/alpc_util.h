@@ -20,11 +20,13 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -502,6 +504,52 @@ static inline pid_t alpc_fork(int (*fn)(void *), void *arg)
 	if (pid == 0)
 		_exit(fn(arg));
 	return pid;
+}
+
+/* A forked child that could not take on its credentials, or start at all, exits with this. */
+#define ALPC_CHILD_NO_SETUP	200
+
+/* Reports on stderr the check a child failed at @line; returns 1, its exit status. */
+static inline int alpc_child_fail(int line, const char *what)
+{
+	fprintf(stderr, "# child %d, line %d: %s (errno %d, %s)\n", getpid(), line, what,
+		errno, strerror(errno));
+	return 1;
+}
+
+#define CHILD_FAIL(what)	alpc_child_fail(__LINE__, what)
+
+/* True if @ret is a failure with @err. */
+static inline bool failed_with(int ret, int err)
+{
+	return ret == -1 && errno == err;
+}
+
+struct alpc_spawn_arg {
+	int (*fn)(void *arg);
+	void *arg;
+};
+
+static inline int alpc_spawn_main(void *p)
+{
+	struct alpc_spawn_arg *s = p;
+
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL)) {
+		CHILD_FAIL("PR_SET_PDEATHSIG");
+		return ALPC_CHILD_NO_SETUP;
+	}
+	return s->fn(s->arg);
+}
+
+/*
+ * As alpc_fork(), but the child dies with the test's process: none is
+ * left behind holding ports when an ASSERT ends a test early.
+ */
+static inline pid_t alpc_spawn(int (*fn)(void *arg), void *arg)
+{
+	struct alpc_spawn_arg s = { fn, arg };
+
+	return alpc_fork(alpc_spawn_main, &s);
 }
 
 /* Reaps @pid: its exit status, 128 + the signal that killed it, or -1. */

@@ -16,7 +16,6 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -24,42 +23,6 @@
 
 #define NS_OUTER	1000	/* the outside id of a namespace's uid and gid 0 */
 #define CHILD_NO_NS	201	/* the child could not enter its namespace */
-
-static int child_fail(int line, const char *what)
-{
-	fprintf(stderr, "# child %d, line %d: %s (errno %d, %s)\n", getpid(), line, what,
-		errno, strerror(errno));
-	return 1;
-}
-
-#define CHILD_FAIL(what)	child_fail(__LINE__, what)
-
-static bool failed_with(int ret, int err)
-{
-	return ret == -1 && errno == err;
-}
-
-struct spawn_arg {
-	int (*fn)(void *arg);
-	void *arg;
-};
-
-static int spawn_main(void *p)
-{
-	struct spawn_arg *s = p;
-
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL))
-		return CHILD_FAIL("PR_SET_PDEATHSIG");
-	return s->fn(s->arg);
-}
-
-/* As alpc_fork(), but the child dies with its parent. */
-static pid_t spawn(int (*fn)(void *arg), void *arg)
-{
-	struct spawn_arg s = { fn, arg };
-
-	return alpc_fork(spawn_main, &s);
-}
 
 static unsigned int read_uint(const char *path)
 {
@@ -132,7 +95,7 @@ static pid_t spawn_in_userns(struct userns_child *u, bool *no_ns)
 		gate_close(&u->ready);
 		return -1;
 	}
-	pid = spawn(userns_child_main, u);
+	pid = alpc_spawn(userns_child_main, u);
 	if (pid < 0)
 		goto out;
 	if (gate_wait(&u->ready) || write_proc(pid, "setgroups", "deny") ||
@@ -233,7 +196,7 @@ TEST_F(ns, name_in_other_ipc_namespace_is_invisible)
 	ASSERT_LE(0, self->port);
 	ASSERT_EQ(0, gate_open(&j.ready));
 	ASSERT_EQ(0, gate_open(&j.go));
-	pid = spawn(new_ipc_ns_main, &j);
+	pid = alpc_spawn(new_ipc_ns_main, &j);
 	ASSERT_LT(0, pid);
 	if (gate_wait(&j.ready)) {
 		if (alpc_wait_child(pid) == CHILD_NO_NS)
@@ -503,7 +466,7 @@ static int userns_root_main(void *p)
 
 	if (gate_open(&j->inner.ready) || gate_open(&j->inner.go))
 		return CHILD_FAIL("gates");
-	pid = spawn(inner_owner_main, &j->inner);
+	pid = alpc_spawn(inner_owner_main, &j->inner);
 	if (pid < 0 || gate_wait(&j->inner.ready))
 		return CHILD_FAIL("start the inner owner");
 	if (alpc_get_security(j->dev, j->inner.name, &sd) || sd.uid != 1 || sd.mode != 0600)
@@ -644,7 +607,7 @@ static int pidns_main(void *p)
 			return CHILD_FAIL("report");
 		return CHILD_NO_NS;
 	}
-	pid = spawn(pidns_client_main, &j->v);
+	pid = alpc_spawn(pidns_client_main, &j->v);
 	if (pid < 0 || write(j->report, &pid, sizeof(pid)) != sizeof(pid))
 		return CHILD_FAIL("start the client");
 	return alpc_wait_child(pid);
@@ -666,7 +629,7 @@ TEST_F(ns, pid_ns_client_seen_with_outer_pid)
 	ASSERT_LE(0, self->port);
 	ASSERT_EQ(0, pipe2(pipefd, O_CLOEXEC));
 	j.report = pipefd[1];
-	pid = spawn(pidns_main, &j);
+	pid = alpc_spawn(pidns_main, &j);
 	ASSERT_LT(0, pid);
 	ASSERT_EQ(sizeof(client), read(pipefd[0], &client, sizeof(client)));
 	close(pipefd[0]);

@@ -38,9 +38,6 @@
 #define GID_Y		2500
 #define GID_Z		3000
 
-/* A child that could not take on its credentials, or start at all. */
-#define CHILD_NO_SETUP	200
-
 /* The argument that makes this binary the helper of the execve() tests. */
 #define EXEC_HELPER	"--alpc-exec-helper"
 
@@ -66,47 +63,6 @@ static int who_become(const struct who *w)
 	    setresuid(w->ruid, w->euid, w->euid))
 		return -1;
 	return 0;
-}
-
-/* Children report the first check that failed, and exit with 1. */
-static int child_fail(int line, const char *what)
-{
-	fprintf(stderr, "# child %d, line %d: %s (errno %d, %s)\n", getpid(), line, what,
-		errno, strerror(errno));
-	return 1;
-}
-
-#define CHILD_FAIL(what)	child_fail(__LINE__, what)
-
-struct spawn_arg {
-	int (*fn)(void *arg);
-	void *arg;
-};
-
-static int spawn_main(void *p)
-{
-	struct spawn_arg *s = p;
-
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL))
-		return CHILD_NO_SETUP;
-	return s->fn(s->arg);
-}
-
-/*
- * As alpc_fork(), but the child dies with the test's process: none is
- * left behind holding ports when an ASSERT ends a test early.
- */
-static pid_t spawn(int (*fn)(void *arg), void *arg)
-{
-	struct spawn_arg s = { fn, arg };
-
-	return alpc_fork(spawn_main, &s);
-}
-
-/* True if @ret is a failure with @err. */
-static bool failed_with(int ret, int err)
-{
-	return ret == -1 && errno == err;
 }
 
 /* The number of open fds of the calling process. */
@@ -236,7 +192,7 @@ struct attempt {
 
 /* What came of an attempt. */
 struct outcome {
-	int err;		/* the child's connect: 0 or its errno (CHILD_NO_SETUP) */
+	int err;		/* the child's connect: 0 or its errno (ALPC_CHILD_NO_SETUP) */
 	int requests;		/* CONNECTION_REQUESTs the server saw */
 	struct alpc_msg_info info;	/* the last of them */
 };
@@ -249,7 +205,7 @@ static int attempt_main(void *p)
 	int fd;
 
 	if (who_become(&a->who))
-		return CHILD_NO_SETUP;
+		return ALPC_CHILD_NO_SETUP;
 	/* The /dev/alpc fd was opened by root: that must not matter. */
 	alpc_connect_init(&c, a->name, NULL, 0, ALPC_WAIT_NS);
 	c.flags = a->flags;
@@ -273,7 +229,7 @@ static void try_connect(int port, const struct attempt *a, struct outcome *o)
 
 	memset(o, 0, sizeof(*o));
 	o->err = -1;
-	pid = spawn(attempt_main, (void *)a);
+	pid = alpc_spawn(attempt_main, (void *)a);
 	if (pid < 0)
 		return;
 	for (;;) {
@@ -667,7 +623,7 @@ static int as_child_main(void *p)
 	struct as_child *c = p;
 
 	if (who_become(&c->who))
-		return CHILD_NO_SETUP;
+		return ALPC_CHILD_NO_SETUP;
 	return c->fn(c->arg);
 }
 
@@ -675,7 +631,7 @@ static pid_t fork_as(const struct who *w, int (*fn)(void *arg), void *arg)
 {
 	struct as_child c = { *w, fn, arg };
 
-	return spawn(as_child_main, &c);
+	return alpc_spawn(as_child_main, &c);
 }
 
 /* Runs @fn(@arg) as @w in a child; returns its exit status. */
@@ -1515,7 +1471,7 @@ TEST_F(cred, message_shows_change_since_connect)
 	pid_t pid;
 
 	ASSERT_EQ(0, gate_open(&j.done));
-	pid = spawn(cred_client_main, &j);
+	pid = alpc_spawn(cred_client_main, &j);
 	ASSERT_LT(0, pid);
 	ASSERT_EQ(0, alpc_recv(self->port, NULL, 0, ALPC_WAIT_NS, &info));
 	ASSERT_EQ(ALPC_MSG_CONNECTION_REQUEST, info.type);
@@ -1583,7 +1539,7 @@ TEST_F(sec, server_cred_change_after_accept_is_flagged)
 	ASSERT_EQ(id, info.id);
 	args[0] = self->port;
 	args[1] = id;
-	EXPECT_EQ(0, alpc_wait_child(spawn(server_setuid_reply_main, args)));
+	EXPECT_EQ(0, alpc_wait_child(alpc_spawn(server_setuid_reply_main, args)));
 	ASSERT_EQ(0, alpc_recv(client, buf, sizeof(buf), ALPC_WAIT_NS, &info));
 	EXPECT_EQ(ALPC_MSG_REPLY, info.type);
 	EXPECT_EQ(id, info.ref_id);
@@ -1652,7 +1608,7 @@ static void run_exec_client(struct __test_metadata *_metadata, int dev, int port
 	pid_t pid;
 
 	ASSERT_EQ(0, gate_open(&j.done));
-	pid = spawn(exec_client_main, &j);
+	pid = alpc_spawn(exec_client_main, &j);
 	ASSERT_LT(0, pid);
 	ASSERT_EQ(0, alpc_recv(port, NULL, 0, ALPC_WAIT_NS, &info));
 	ASSERT_EQ(ALPC_MSG_CONNECTION_REQUEST, info.type);
@@ -1800,7 +1756,7 @@ TEST_F(sec, pidfd_of_registered_client_is_delivered)
 
 	ASSERT_LE(0, reopen_port(&self->port, self->dev, self->name, 0));
 	ASSERT_EQ(0, gate_open(&j.done));
-	pid = spawn(pidfd_client_main, &j);
+	pid = alpc_spawn(pidfd_client_main, &j);
 	ASSERT_LT(0, pid);
 	ASSERT_EQ(0, alpc_recv(self->port, NULL, 0, ALPC_WAIT_NS, &info));
 	ASSERT_EQ(ALPC_MSG_CONNECTION_REQUEST, info.type);
@@ -1858,7 +1814,7 @@ TEST_F(sec, pidfd_only_for_the_registered_process)
 	close(pidfd);
 
 	/* A child sharing the connection is not the process that registered. */
-	pid = spawn(send_datagram_main, &client);
+	pid = alpc_spawn(send_datagram_main, &client);
 	ASSERT_LT(0, pid);
 	EXPECT_EQ(0, alpc_wait_child(pid));
 	ASSERT_EQ(0, recv_pidfd(self->port, &info, &pidfd));
@@ -1916,7 +1872,7 @@ TEST_F(sec, connect_pidfd_of_other_process_is_einval)
 
 	ASSERT_LE(0, reopen_port(&self->port, self->dev, self->name, 0));
 	ASSERT_EQ(0, gate_open(&g));
-	pid = spawn(wait_gate_main, &g);
+	pid = alpc_spawn(wait_gate_main, &g);
 	ASSERT_LT(0, pid);
 	theirs = alpc_pidfd_open(pid);
 	ASSERT_LE(0, theirs);
@@ -1931,7 +1887,7 @@ TEST_F(sec, connect_pidfd_of_other_process_is_einval)
 	j.dev = self->dev;
 	j.name = self->name;
 	j.pidfd = ours;
-	pid = spawn(connect_pidfd_main, &j);
+	pid = alpc_spawn(connect_pidfd_main, &j);
 	ASSERT_LT(0, pid);
 	EXPECT_EQ(EINVAL, alpc_wait_child(pid));
 	ASSERT_EQ(-1, alpc_recv(self->port, NULL, 0, 0, &info));
@@ -1996,7 +1952,7 @@ TEST_F(sec, accept_bad_pidfd_fails_and_request_stays_pending)
 
 	ASSERT_LE(0, reopen_port(&self->port, self->dev, self->name, 0));
 	ASSERT_EQ(0, gate_open(&g));
-	pid = spawn(wait_gate_main, &g);
+	pid = alpc_spawn(wait_gate_main, &g);
 	ASSERT_LT(0, pid);
 	theirs = alpc_pidfd_open(pid);
 	ASSERT_LE(0, theirs);
@@ -2113,7 +2069,7 @@ static pid_t fork_with_pid(pid_t want, struct gate *g)
 			return -1;
 		}
 		close(fd);
-		pid = spawn(wait_gate_main, g);
+		pid = alpc_spawn(wait_gate_main, g);
 		if (pid == want || pid < 0)
 			return pid;
 		kill(pid, SIGKILL);
@@ -2139,7 +2095,7 @@ TEST_F(sec, pidfd_names_dead_sender_after_pid_reuse)
 		SKIP(return, "cannot choose pids: ns_last_pid is not writable");
 	ASSERT_LE(0, reopen_port(&self->port, self->dev, self->name, 0));
 	ASSERT_EQ(0, gate_open(&g));
-	pid = spawn(pidfd_client_main, &j);
+	pid = alpc_spawn(pidfd_client_main, &j);
 	ASSERT_LT(0, pid);
 	ASSERT_EQ(0, alpc_recv(self->port, NULL, 0, ALPC_WAIT_NS, &info));
 	ASSERT_EQ(ALPC_MSG_CONNECTION_REQUEST, info.type);
@@ -2224,7 +2180,7 @@ TEST_F(sec, recv_groups_reports_sender_groups)
 
 	ASSERT_LE(0, reopen_port(&self->port, self->dev, self->name, 0));
 	ASSERT_EQ(0, gate_open(&j.done));
-	pid = spawn(groups_client_main, &j);
+	pid = alpc_spawn(groups_client_main, &j);
 	ASSERT_LT(0, pid);
 	ASSERT_EQ(0, alpc_recv(self->port, NULL, 0, ALPC_WAIT_NS, &info));
 	ASSERT_EQ(ALPC_MSG_CONNECTION_REQUEST, info.type);
@@ -2436,7 +2392,7 @@ TEST_F_TIMEOUT(fds, thousand_fds_cross_without_leaks, 120)
 	before = count_fds();
 	ASSERT_LT(0, before);
 	ASSERT_EQ(0, gate_open(&f.done));
-	pid = spawn(fd_sender_main, &f);
+	pid = alpc_spawn(fd_sender_main, &f);
 	ASSERT_LT(0, pid);
 	ASSERT_EQ(0, alpc_recv(self->port, NULL, 0, ALPC_WAIT_NS, &info));
 	ASSERT_EQ(ALPC_MSG_CONNECTION_REQUEST, info.type);
