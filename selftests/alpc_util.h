@@ -577,6 +577,20 @@ static inline int alpc_pidfd_send_signal(int pidfd, int sig)
 	return syscall(424, pidfd, sig, NULL, 0);
 }
 
+/* The unsigned number at the start of the file at @path (a sysctl, say), or 0. */
+static inline unsigned int alpc_read_uint(const char *path)
+{
+	unsigned int v = 0;
+	FILE *f = fopen(path, "r");
+
+	if (f) {
+		if (fscanf(f, "%u", &v) != 1)
+			v = 0;
+		fclose(f);
+	}
+	return v;
+}
+
 /* Fills @buf with a pattern that depends on @seed, so payloads can be told apart. */
 static inline void alpc_fill(void *buf, size_t len, unsigned int seed)
 {

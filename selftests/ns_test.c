@@ -24,19 +24,6 @@
 #define NS_OUTER	1000	/* the outside id of a namespace's uid and gid 0 */
 #define CHILD_NO_NS	201	/* the child could not enter its namespace */
 
-static unsigned int read_uint(const char *path)
-{
-	unsigned int v = 0;
-	FILE *f = fopen(path, "r");
-
-	if (f) {
-		if (fscanf(f, "%u", &v) != 1)
-			v = 0;
-		fclose(f);
-	}
-	return v;
-}
-
 static int write_proc(pid_t pid, const char *file, const char *text)
 {
 	char path[64];
@@ -240,8 +227,8 @@ static int reply_view_main(void *p)
 	gid_t gid;
 	int fd;
 
-	uid = v->uid == (uid_t)-1 ? read_uint("/proc/sys/kernel/overflowuid") : v->uid;
-	gid = v->gid == (gid_t)-1 ? read_uint("/proc/sys/kernel/overflowgid") : v->gid;
+	uid = v->uid == (uid_t)-1 ? alpc_read_uint("/proc/sys/kernel/overflowuid") : v->uid;
+	gid = v->gid == (gid_t)-1 ? alpc_read_uint("/proc/sys/kernel/overflowgid") : v->gid;
 	fd = alpc_connect(v->dev, v->name, NULL, 0, ALPC_WAIT_NS, NULL, 0, NULL);
 	if (fd < 0)
 		return CHILD_FAIL("connect");
@@ -328,7 +315,7 @@ static int userns_owner_main(void *p)
 {
 	struct ns_job *j = p;
 	struct alpc_security sd, bad, got;
-	unsigned int overflow = read_uint("/proc/sys/kernel/overflowuid");
+	unsigned int overflow = alpc_read_uint("/proc/sys/kernel/overflowuid");
 	int port;
 
 	port = alpc_create_port_mode(j->dev, j->name, NULL, 0, 0600);
