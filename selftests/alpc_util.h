@@ -21,6 +21,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -181,25 +182,41 @@ static inline int alpc_accept(int port, __u64 id, __u32 flags,
 	return ioctl(port, ALPC_IOC_ACCEPT, &a);
 }
 
+/* A struct alpc_send with these fields and no timeout, attributes or flags. */
+static inline void alpc_send_init(struct alpc_send *s, __u32 type, const void *buf,
+				  __u32 len, __u64 context, __u64 ref_id)
+{
+	memset(s, 0, sizeof(*s));
+	s->type = type;
+	s->buf = (__u64)(uintptr_t)buf;
+	s->len = len;
+	s->context = context;
+	s->ref_id = ref_id;
+}
+
+/* SEND with @attrs (NULL: none); *@id (if given) gets the message id. */
+static inline int alpc_send_attrs(int fd, __u32 type, const void *buf, __u32 len,
+				  __u64 context, __u64 ref_id, __s64 timeout_ns,
+				  const struct alpc_msg_attrs *attrs, __u64 *id)
+{
+	struct alpc_send s;
+	int ret;
+
+	alpc_send_init(&s, type, buf, len, context, ref_id);
+	s.timeout_ns = timeout_ns;
+	s.attrs = (__u64)(uintptr_t)attrs;
+	ret = ioctl(fd, ALPC_IOC_SEND, &s);
+	if (id)
+		*id = s.id;
+	return ret;
+}
+
 /* SEND; *@id (if given) gets the message id. */
 static inline int alpc_send(int fd, __u32 type, const void *buf, __u32 len,
 			    __u64 context, __u64 ref_id, __s64 timeout_ns,
 			    __u64 *id)
 {
-	struct alpc_send s;
-	int ret;
-
-	memset(&s, 0, sizeof(s));
-	s.type = type;
-	s.buf = (__u64)(unsigned long)buf;
-	s.len = len;
-	s.context = context;
-	s.ref_id = ref_id;
-	s.timeout_ns = timeout_ns;
-	ret = ioctl(fd, ALPC_IOC_SEND, &s);
-	if (id)
-		*id = s.id;
-	return ret;
+	return alpc_send_attrs(fd, type, buf, len, context, ref_id, timeout_ns, NULL, id);
 }
 
 static inline int alpc_datagram(int fd, const void *buf, __u32 len, __u64 *id)
@@ -217,6 +234,15 @@ static inline int alpc_reply(int fd, __u64 ref_id, const void *buf, __u32 len)
 	return alpc_send(fd, ALPC_MSG_REPLY, buf, len, 0, ref_id, 0, NULL);
 }
 
+/* A struct alpc_recv with these fields and no flags or extra. */
+static inline void alpc_recv_init(struct alpc_recv *r, void *buf, __u32 size, __s64 timeout_ns)
+{
+	memset(r, 0, sizeof(*r));
+	r->buf = (__u64)(uintptr_t)buf;
+	r->size = size;
+	r->timeout_ns = timeout_ns;
+}
+
 /*
  * RECV with ALPC_RECV_* @flags and @extra (may be NULL); @info (if given)
  * gets the message's info, also on failure.
@@ -228,12 +254,9 @@ static inline int alpc_recv_extra(int fd, __u32 flags, void *buf, __u32 size,
 	struct alpc_recv r;
 	int ret;
 
-	memset(&r, 0, sizeof(r));
+	alpc_recv_init(&r, buf, size, timeout_ns);
 	r.flags = flags;
-	r.buf = (__u64)(unsigned long)buf;
-	r.size = size;
-	r.timeout_ns = timeout_ns;
-	r.extra = (__u64)(unsigned long)extra;
+	r.extra = (__u64)(uintptr_t)extra;
 	ret = ioctl(fd, ALPC_IOC_RECV, &r);
 	if (info)
 		*info = r.info;
@@ -244,17 +267,7 @@ static inline int alpc_recv_extra(int fd, __u32 flags, void *buf, __u32 size,
 static inline int alpc_recv(int fd, void *buf, __u32 size, __s64 timeout_ns,
 			    struct alpc_msg_info *info)
 {
-	struct alpc_recv r;
-	int ret;
-
-	memset(&r, 0, sizeof(r));
-	r.buf = (__u64)(unsigned long)buf;
-	r.size = size;
-	r.timeout_ns = timeout_ns;
-	ret = ioctl(fd, ALPC_IOC_RECV, &r);
-	if (info)
-		*info = r.info;
-	return ret;
+	return alpc_recv_extra(fd, 0, buf, size, timeout_ns, NULL, info);
 }
 
 static inline void alpc_send_wait_init(struct alpc_send_wait *sw, const void *buf,

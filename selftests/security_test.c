@@ -2254,24 +2254,12 @@ static int send_fds(int fd, __u32 type, const void *buf, __u32 len, const int *f
 		    __u32 nfds, __u64 ref_id, __s64 timeout_ns, __u64 *id)
 {
 	struct alpc_msg_attrs a;
-	struct alpc_send s;
-	int ret;
 
 	memset(&a, 0, sizeof(a));
 	a.flags = ALPC_ATTR_FDS;
 	a.fds = (__u64)(unsigned long)fds;
 	a.nfds = nfds;
-	memset(&s, 0, sizeof(s));
-	s.type = type;
-	s.buf = (__u64)(unsigned long)buf;
-	s.len = len;
-	s.ref_id = ref_id;
-	s.timeout_ns = timeout_ns;
-	s.attrs = (__u64)(unsigned long)&a;
-	ret = ioctl(fd, ALPC_IOC_SEND, &s);
-	if (id)
-		*id = s.id;
-	return ret;
+	return alpc_send_attrs(fd, type, buf, len, 0, ref_id, timeout_ns, &a, id);
 }
 
 /* RECV with room for @fds_size fds at @fds; *@nfds gets extra.nfds. */
