@@ -277,6 +277,15 @@ static void check_refused(struct __test_metadata *_metadata, int dev, int port,
 	}
 }
 
+/* Takes the next CONNECTION_REQUEST on @port into @info and accepts it with @port_context. */
+static void accept_next(struct __test_metadata *_metadata, int port, __u64 port_context,
+			struct alpc_msg_info *info)
+{
+	ASSERT_EQ(0, alpc_recv(port, NULL, 0, ALPC_WAIT_NS, info));
+	ASSERT_EQ(ALPC_MSG_CONNECTION_REQUEST, info->type);
+	ASSERT_EQ(0, alpc_accept(port, info->id, 0, port_context, NULL, 0));
+}
+
 /* @w connects to @name, and the server on @port sees it with its effective ids. */
 static void check_admitted(struct __test_metadata *_metadata, int dev, int port,
 			   const char *name, const struct who *w)
@@ -766,9 +775,7 @@ TEST_F(sec, mode_change_refuses_new_connects_keeps_old)
 	ASSERT_EQ(0, gate_open(&s.go));
 	pid = fork_as(&a, stayer_main, &s);
 	ASSERT_LT(0, pid);
-	ASSERT_EQ(0, alpc_recv(self->port, NULL, 0, ALPC_WAIT_NS, &info));
-	ASSERT_EQ(ALPC_MSG_CONNECTION_REQUEST, info.type);
-	ASSERT_EQ(0, alpc_accept(self->port, info.id, 0, 7, NULL, 0));
+	accept_next(_metadata, self->port, 7, &info);
 	ASSERT_EQ(0, gate_wait(&s.ready));
 
 	ASSERT_EQ(0, set_acl(self->port, 0600, NULL, 0));
@@ -1610,9 +1617,7 @@ static void run_exec_client(struct __test_metadata *_metadata, int dev, int port
 	ASSERT_EQ(0, gate_open(&j.done));
 	pid = alpc_spawn(exec_client_main, &j);
 	ASSERT_LT(0, pid);
-	ASSERT_EQ(0, alpc_recv(port, NULL, 0, ALPC_WAIT_NS, &info));
-	ASSERT_EQ(ALPC_MSG_CONNECTION_REQUEST, info.type);
-	ASSERT_EQ(0, alpc_accept(port, info.id, 0, 1, NULL, 0));
+	accept_next(_metadata, port, 1, &info);
 	memset(buf, 0, sizeof(buf));
 	ASSERT_EQ(0, alpc_recv(port, buf, sizeof(buf), ALPC_WAIT_NS, &info));
 	ASSERT_STREQ("before", buf);
@@ -1758,9 +1763,7 @@ TEST_F(sec, pidfd_of_registered_client_is_delivered)
 	ASSERT_EQ(0, gate_open(&j.done));
 	pid = alpc_spawn(pidfd_client_main, &j);
 	ASSERT_LT(0, pid);
-	ASSERT_EQ(0, alpc_recv(self->port, NULL, 0, ALPC_WAIT_NS, &info));
-	ASSERT_EQ(ALPC_MSG_CONNECTION_REQUEST, info.type);
-	ASSERT_EQ(0, alpc_accept(self->port, info.id, 0, 1, NULL, 0));
+	accept_next(_metadata, self->port, 1, &info);
 	ASSERT_EQ(0, recv_pidfd(self->port, &info, &pidfd));
 	EXPECT_EQ(ALPC_MSG_DATAGRAM, info.type);
 	EXPECT_EQ(pid, info.pid);
@@ -1800,9 +1803,7 @@ TEST_F(sec, pidfd_only_for_the_registered_process)
 	con.flags = ALPC_CONNECT_PIDFD;
 	con.pidfd = mine;
 	ASSERT_EQ(0, alpc_call_start(&call, self->dev, ALPC_IOC_CONNECT, &con));
-	ASSERT_EQ(0, alpc_recv(self->port, NULL, 0, ALPC_WAIT_NS, &info));
-	ASSERT_EQ(ALPC_MSG_CONNECTION_REQUEST, info.type);
-	ASSERT_EQ(0, alpc_accept(self->port, info.id, 0, 1, NULL, 0));
+	accept_next(_metadata, self->port, 1, &info);
 	client = alpc_call_join(&call);
 	ASSERT_LE(0, client);
 
@@ -2097,9 +2098,7 @@ TEST_F(sec, pidfd_names_dead_sender_after_pid_reuse)
 	ASSERT_EQ(0, gate_open(&g));
 	pid = alpc_spawn(pidfd_client_main, &j);
 	ASSERT_LT(0, pid);
-	ASSERT_EQ(0, alpc_recv(self->port, NULL, 0, ALPC_WAIT_NS, &info));
-	ASSERT_EQ(ALPC_MSG_CONNECTION_REQUEST, info.type);
-	ASSERT_EQ(0, alpc_accept(self->port, info.id, 0, 1, NULL, 0));
+	accept_next(_metadata, self->port, 1, &info);
 	/* It sent, exited and was reaped; its message waits. */
 	ASSERT_EQ(0, alpc_wait_child(pid));
 
@@ -2182,9 +2181,7 @@ TEST_F(sec, recv_groups_reports_sender_groups)
 	ASSERT_EQ(0, gate_open(&j.done));
 	pid = alpc_spawn(groups_client_main, &j);
 	ASSERT_LT(0, pid);
-	ASSERT_EQ(0, alpc_recv(self->port, NULL, 0, ALPC_WAIT_NS, &info));
-	ASSERT_EQ(ALPC_MSG_CONNECTION_REQUEST, info.type);
-	ASSERT_EQ(0, alpc_accept(self->port, info.id, 0, 1, NULL, 0));
+	accept_next(_metadata, self->port, 1, &info);
 
 	memset(groups, 0xee, sizeof(groups));
 	ASSERT_EQ(0, recv_groups(self->port, groups, 8, &info, &n));
@@ -2382,9 +2379,7 @@ TEST_F_TIMEOUT(fds, thousand_fds_cross_without_leaks, 120)
 	ASSERT_EQ(0, gate_open(&f.done));
 	pid = alpc_spawn(fd_sender_main, &f);
 	ASSERT_LT(0, pid);
-	ASSERT_EQ(0, alpc_recv(self->port, NULL, 0, ALPC_WAIT_NS, &info));
-	ASSERT_EQ(ALPC_MSG_CONNECTION_REQUEST, info.type);
-	ASSERT_EQ(0, alpc_accept(self->port, info.id, 0, 2, NULL, 0));
+	accept_next(_metadata, self->port, 2, &info);
 
 	while (received < FDS_TOTAL) {
 		memset(fds, 0xff, sizeof(fds));
