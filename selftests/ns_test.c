@@ -102,6 +102,22 @@ out:
 	return pid;
 }
 
+/*
+ * As spawn_in_userns(), in a test: returns the child's pid, or 0 with the
+ * test skipped if user namespaces are not to be had.
+ */
+static pid_t userns_start(struct __test_metadata *_metadata, struct userns_child *u)
+{
+	bool no_ns;
+	pid_t pid;
+
+	pid = spawn_in_userns(u, &no_ns);
+	if (no_ns)
+		SKIP(return 0, "unshare(CLONE_NEWUSER): not permitted");
+	ASSERT_LT(0, pid);
+	return pid;
+}
+
 FIXTURE(ns) {
 	int dev;
 	int port;
@@ -268,15 +284,13 @@ TEST_F(ns, user_ns_client_seen_with_outer_ids)
 	struct reply_view v = { self->dev, self->name, -1, -1 };
 	struct userns_child u = { "0 1000 1", "0 1000 1", reply_view_main, &v };
 	struct alpc_msg_info conn, req;
-	bool no_ns;
 	pid_t pid;
 
 	self->port = alpc_create_port_mode(self->dev, self->name, NULL, 0, 0666);
 	ASSERT_LE(0, self->port);
-	pid = spawn_in_userns(&u, &no_ns);
-	if (no_ns)
-		SKIP(return, "unshare(CLONE_NEWUSER): not permitted");
-	ASSERT_LT(0, pid);
+	pid = userns_start(_metadata, &u);
+	if (!pid)
+		return;
 	serve_one(_metadata, self->port, &conn, &req);
 	EXPECT_EQ(NS_OUTER, conn.uid);
 	EXPECT_EQ(NS_OUTER, conn.gid);
@@ -293,15 +307,13 @@ TEST_F(ns, outer_server_mapped_in_user_ns_is_seen_with_inner_ids)
 	struct reply_view v = { self->dev, self->name, 1, 1 };
 	struct userns_child u = { "0 1000 1\n1 0 1\n", "0 1000 1\n1 0 1\n", reply_view_main, &v };
 	struct alpc_msg_info conn, req;
-	bool no_ns;
 	pid_t pid;
 
 	self->port = alpc_create_port_mode(self->dev, self->name, NULL, 0, 0666);
 	ASSERT_LE(0, self->port);
-	pid = spawn_in_userns(&u, &no_ns);
-	if (no_ns)
-		SKIP(return, "unshare(CLONE_NEWUSER): not permitted");
-	ASSERT_LT(0, pid);
+	pid = userns_start(_metadata, &u);
+	if (!pid)
+		return;
 	serve_one(_metadata, self->port, &conn, &req);
 	EXPECT_EQ(NS_OUTER, req.uid);
 	EXPECT_EQ(0, alpc_wait_child(pid));
@@ -368,15 +380,13 @@ TEST_F(ns, descriptor_ids_are_translated)
 	struct ns_job j = { self->dev, self->name };
 	struct userns_child u = { "0 1000 1000", "0 1000 1000", userns_owner_main, &j };
 	struct alpc_security sd;
-	bool no_ns;
 	pid_t pid;
 
 	ASSERT_EQ(0, gate_open(&j.ready));
 	ASSERT_EQ(0, gate_open(&j.go));
-	pid = spawn_in_userns(&u, &no_ns);
-	if (no_ns)
-		SKIP(return, "unshare(CLONE_NEWUSER): not permitted");
-	ASSERT_LT(0, pid);
+	pid = userns_start(_metadata, &u);
+	if (!pid)
+		return;
 	ASSERT_EQ(0, gate_wait(&j.ready));
 	ASSERT_EQ(0, alpc_get_security(self->dev, self->name, &sd));
 	EXPECT_EQ(NS_OUTER, sd.uid);
@@ -482,7 +492,6 @@ TEST_F(ns, userns_root_manages_only_its_namespace_ports)
 	struct userns_root_job j = { .dev = self->dev, .outer = self->name };
 	struct userns_child u = { "0 1000 10", "0 1000 10", userns_root_main, &j };
 	struct alpc_security before, sd;
-	bool no_ns;
 	pid_t pid;
 
 	self->port = alpc_create_port_mode(self->dev, self->name, NULL, 0, 0600);
@@ -492,10 +501,9 @@ TEST_F(ns, userns_root_manages_only_its_namespace_ports)
 	alpc_port_name(j.inner.name, "inner");
 	ASSERT_EQ(0, gate_open(&j.ready));
 	ASSERT_EQ(0, gate_open(&j.go));
-	pid = spawn_in_userns(&u, &no_ns);
-	if (no_ns)
-		SKIP(return, "unshare(CLONE_NEWUSER): not permitted");
-	ASSERT_LT(0, pid);
+	pid = userns_start(_metadata, &u);
+	if (!pid)
+		return;
 	ASSERT_EQ(0, gate_wait(&j.ready));
 	/* Outside, the namespace's uid 2 is NS_OUTER + 2. */
 	ASSERT_EQ(0, alpc_get_security(self->dev, j.inner.name, &sd));
@@ -535,15 +543,13 @@ TEST_F(ns, userns_client_server_uid_is_its_namespace_id)
 {
 	struct ns_job j = { self->dev, self->name };
 	struct userns_child u = { "0 1000 1", "0 1000 1", userns_server_uid_main, &j };
-	bool no_ns;
 	pid_t pid;
 
 	self->port = alpc_create_port_mode(self->dev, self->name, NULL, 0, 0666);
 	ASSERT_LE(0, self->port);
-	pid = spawn_in_userns(&u, &no_ns);
-	if (no_ns)
-		SKIP(return, "unshare(CLONE_NEWUSER): not permitted");
-	ASSERT_LT(0, pid);
+	pid = userns_start(_metadata, &u);
+	if (!pid)
+		return;
 	EXPECT_EQ(0, alpc_wait_child(pid));
 	EXPECT_EQ(-1, alpc_recv(self->port, NULL, 0, 0, NULL));
 	EXPECT_EQ(EAGAIN, errno);
