@@ -20,11 +20,14 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -179,25 +182,41 @@ static inline int alpc_accept(int port, __u64 id, __u32 flags,
 	return ioctl(port, ALPC_IOC_ACCEPT, &a);
 }
 
+/* A struct alpc_send with these fields and no timeout, attributes or flags. */
+static inline void alpc_send_init(struct alpc_send *s, __u32 type, const void *buf,
+				  __u32 len, __u64 context, __u64 ref_id)
+{
+	memset(s, 0, sizeof(*s));
+	s->type = type;
+	s->buf = (__u64)(uintptr_t)buf;
+	s->len = len;
+	s->context = context;
+	s->ref_id = ref_id;
+}
+
+/* SEND with @attrs (NULL: none); *@id (if given) gets the message id. */
+static inline int alpc_send_attrs(int fd, __u32 type, const void *buf, __u32 len,
+				  __u64 context, __u64 ref_id, __s64 timeout_ns,
+				  const struct alpc_msg_attrs *attrs, __u64 *id)
+{
+	struct alpc_send s;
+	int ret;
+
+	alpc_send_init(&s, type, buf, len, context, ref_id);
+	s.timeout_ns = timeout_ns;
+	s.attrs = (__u64)(uintptr_t)attrs;
+	ret = ioctl(fd, ALPC_IOC_SEND, &s);
+	if (id)
+		*id = s.id;
+	return ret;
+}
+
 /* SEND; *@id (if given) gets the message id. */
 static inline int alpc_send(int fd, __u32 type, const void *buf, __u32 len,
 			    __u64 context, __u64 ref_id, __s64 timeout_ns,
 			    __u64 *id)
 {
-	struct alpc_send s;
-	int ret;
-
-	memset(&s, 0, sizeof(s));
-	s.type = type;
-	s.buf = (__u64)(unsigned long)buf;
-	s.len = len;
-	s.context = context;
-	s.ref_id = ref_id;
-	s.timeout_ns = timeout_ns;
-	ret = ioctl(fd, ALPC_IOC_SEND, &s);
-	if (id)
-		*id = s.id;
-	return ret;
+	return alpc_send_attrs(fd, type, buf, len, context, ref_id, timeout_ns, NULL, id);
 }
 
 static inline int alpc_datagram(int fd, const void *buf, __u32 len, __u64 *id)
@@ -215,6 +234,15 @@ static inline int alpc_reply(int fd, __u64 ref_id, const void *buf, __u32 len)
 	return alpc_send(fd, ALPC_MSG_REPLY, buf, len, 0, ref_id, 0, NULL);
 }
 
+/* A struct alpc_recv with these fields and no flags or extra. */
+static inline void alpc_recv_init(struct alpc_recv *r, void *buf, __u32 size, __s64 timeout_ns)
+{
+	memset(r, 0, sizeof(*r));
+	r->buf = (__u64)(uintptr_t)buf;
+	r->size = size;
+	r->timeout_ns = timeout_ns;
+}
+
 /*
  * RECV with ALPC_RECV_* @flags and @extra (may be NULL); @info (if given)
  * gets the message's info, also on failure.
@@ -226,12 +254,9 @@ static inline int alpc_recv_extra(int fd, __u32 flags, void *buf, __u32 size,
 	struct alpc_recv r;
 	int ret;
 
-	memset(&r, 0, sizeof(r));
+	alpc_recv_init(&r, buf, size, timeout_ns);
 	r.flags = flags;
-	r.buf = (__u64)(unsigned long)buf;
-	r.size = size;
-	r.timeout_ns = timeout_ns;
-	r.extra = (__u64)(unsigned long)extra;
+	r.extra = (__u64)(uintptr_t)extra;
 	ret = ioctl(fd, ALPC_IOC_RECV, &r);
 	if (info)
 		*info = r.info;
@@ -242,17 +267,7 @@ static inline int alpc_recv_extra(int fd, __u32 flags, void *buf, __u32 size,
 static inline int alpc_recv(int fd, void *buf, __u32 size, __s64 timeout_ns,
 			    struct alpc_msg_info *info)
 {
-	struct alpc_recv r;
-	int ret;
-
-	memset(&r, 0, sizeof(r));
-	r.buf = (__u64)(unsigned long)buf;
-	r.size = size;
-	r.timeout_ns = timeout_ns;
-	ret = ioctl(fd, ALPC_IOC_RECV, &r);
-	if (info)
-		*info = r.info;
-	return ret;
+	return alpc_recv_extra(fd, 0, buf, size, timeout_ns, NULL, info);
 }
 
 static inline void alpc_send_wait_init(struct alpc_send_wait *sw, const void *buf,
@@ -465,6 +480,32 @@ static inline int alpc_connect_accept(int dev, int port, const char *name,
 	return fd;
 }
 
+/*
+ * Creates a port @name with @attr (NULL: defaults) and connects a client
+ * to it as alpc_connect_accept() does. *@port gets the port's fd (or -1);
+ * returns the client's fd, or -1 with *@port left open.
+ */
+static inline int alpc_open_pair(int dev, const char *name, struct alpc_port_attr *attr,
+				 __u64 port_context, __u32 accept_flags, int *port, int *comm,
+				 pid_t *tid)
+{
+	*port = alpc_create_port(dev, name, attr, 0);
+	if (*port < 0)
+		return -1;
+	return alpc_connect_accept(dev, *port, name, port_context, accept_flags, comm, tid);
+}
+
+/* Closes what alpc_open_pair() opened: each of @client, @comm and @port that is open. */
+static inline void alpc_close_pair(int client, int comm, int port)
+{
+	if (client >= 0)
+		close(client);
+	if (comm >= 0)
+		close(comm);
+	if (port >= 0)
+		close(port);
+}
+
 /* Forks a child that runs @fn(@arg) and exits with its return value. */
 static inline pid_t alpc_fork(int (*fn)(void *), void *arg)
 {
@@ -476,6 +517,52 @@ static inline pid_t alpc_fork(int (*fn)(void *), void *arg)
 	if (pid == 0)
 		_exit(fn(arg));
 	return pid;
+}
+
+/* A forked child that could not take on its credentials, or start at all, exits with this. */
+#define ALPC_CHILD_NO_SETUP	200
+
+/* Reports on stderr the check a child failed at @line; returns 1, its exit status. */
+static inline int alpc_child_fail(int line, const char *what)
+{
+	fprintf(stderr, "# child %d, line %d: %s (errno %d, %s)\n", getpid(), line, what,
+		errno, strerror(errno));
+	return 1;
+}
+
+#define CHILD_FAIL(what)	alpc_child_fail(__LINE__, what)
+
+/* True if @ret is a failure with @err. */
+static inline bool failed_with(int ret, int err)
+{
+	return ret == -1 && errno == err;
+}
+
+struct alpc_spawn_arg {
+	int (*fn)(void *arg);
+	void *arg;
+};
+
+static inline int alpc_spawn_main(void *p)
+{
+	struct alpc_spawn_arg *s = p;
+
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL)) {
+		CHILD_FAIL("PR_SET_PDEATHSIG");
+		return ALPC_CHILD_NO_SETUP;
+	}
+	return s->fn(s->arg);
+}
+
+/*
+ * As alpc_fork(), but the child dies with the test's process: none is
+ * left behind holding ports when an ASSERT ends a test early.
+ */
+static inline pid_t alpc_spawn(int (*fn)(void *arg), void *arg)
+{
+	struct alpc_spawn_arg s = { fn, arg };
+
+	return alpc_fork(alpc_spawn_main, &s);
 }
 
 /* Reaps @pid: its exit status, 128 + the signal that killed it, or -1. */
@@ -501,6 +588,20 @@ static inline int alpc_pidfd_open(pid_t pid)
 static inline int alpc_pidfd_send_signal(int pidfd, int sig)
 {
 	return syscall(424, pidfd, sig, NULL, 0);
+}
+
+/* The unsigned number at the start of the file at @path (a sysctl, say), or 0. */
+static inline unsigned int alpc_read_uint(const char *path)
+{
+	unsigned int v = 0;
+	FILE *f = fopen(path, "r");
+
+	if (f) {
+		if (fscanf(f, "%u", &v) != 1)
+			v = 0;
+		fclose(f);
+	}
+	return v;
 }
 
 /* Fills @buf with a pattern that depends on @seed, so payloads can be told apart. */

@@ -35,21 +35,15 @@ FIXTURE_SETUP(batch)
 	self->dev = alpc_open();
 	ASSERT_LE(0, self->dev);
 	alpc_port_name(name, "batch");
-	self->port = alpc_create_port(self->dev, name, NULL, 0);
+	self->client = alpc_open_pair(self->dev, name, NULL, CTX, ALPC_ACCEPT_COMM_PORT,
+				      &self->port, &self->comm, NULL);
 	ASSERT_LE(0, self->port);
-	self->client = alpc_connect_accept(self->dev, self->port, name, CTX,
-					   ALPC_ACCEPT_COMM_PORT, &self->comm, NULL);
 	ASSERT_LE(0, self->client);
 }
 
 FIXTURE_TEARDOWN(batch)
 {
-	if (self->client >= 0)
-		close(self->client);
-	if (self->comm >= 0)
-		close(self->comm);
-	if (self->port >= 0)
-		close(self->port);
+	alpc_close_pair(self->client, self->comm, self->port);
 	if (self->dev >= 0)
 		close(self->dev);
 }
@@ -82,9 +76,8 @@ static void open_small_queue(struct __test_metadata *_metadata, int dev, __u32 m
 	memset(&attr, 0, sizeof(attr));
 	attr.max_queued_msgs = max;
 	alpc_port_name(name, tag);
-	*port = alpc_create_port(dev, name, &attr, 0);
+	*client = alpc_open_pair(dev, name, &attr, CTX, ALPC_ACCEPT_COMM_PORT, port, comm, NULL);
 	ASSERT_LE(0, *port);
-	*client = alpc_connect_accept(dev, *port, name, CTX, ALPC_ACCEPT_COMM_PORT, comm, NULL);
 	ASSERT_LE(0, *client);
 }
 

@@ -91,25 +91,6 @@ static inline void alpc_batch_op_init(struct alpc_batch_op *op, __u32 code, void
 	op->arg = (__u64)(uintptr_t)arg;
 }
 
-static inline void alpc_send_init(struct alpc_send *s, __u32 type, const void *buf,
-				  __u32 len, __u64 context, __u64 ref_id)
-{
-	memset(s, 0, sizeof(*s));
-	s->type = type;
-	s->buf = (__u64)(uintptr_t)buf;
-	s->len = len;
-	s->context = context;
-	s->ref_id = ref_id;
-}
-
-static inline void alpc_recv_init(struct alpc_recv *r, void *buf, __u32 size, __s64 timeout_ns)
-{
-	memset(r, 0, sizeof(*r));
-	r->buf = (__u64)(uintptr_t)buf;
-	r->size = size;
-	r->timeout_ns = timeout_ns;
-}
-
 /* RECV of a message of any size up to ALPC_MSG_DEFAULT_MAX, its payload dropped. */
 static inline int alpc_recv_any(int fd, __s64 timeout_ns, struct alpc_msg_info *info)
 {

@@ -338,11 +338,8 @@ static int make_pair(struct ctx *c, bool comm)
 		.max_section_bytes = 1 << 20,
 	};
 
-	c->port = alpc_create_port(c->dev, c->name, &attr, 0);
-	if (c->port < 0)
-		return -1;
-	c->client = alpc_connect_accept(c->dev, c->port, c->name, 1,
-					comm ? ALPC_ACCEPT_COMM_PORT : 0, &c->comm, NULL);
+	c->client = alpc_open_pair(c->dev, c->name, &attr, 1, comm ? ALPC_ACCEPT_COMM_PORT : 0,
+				   &c->port, &c->comm, NULL);
 	if (c->client < 0)
 		return -1;
 	c->server = comm ? c->comm : c->port;

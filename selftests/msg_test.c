@@ -45,11 +45,8 @@ static int link_open(struct link *l, int dev, struct alpc_port_attr *attr, bool 
 	char name[ALPC_NAME_MAX];
 
 	alpc_port_name(name, "msg");
-	l->port = alpc_create_port(dev, name, attr, 0);
-	if (l->port < 0)
-		return -1;
-	l->client = alpc_connect_accept(dev, l->port, name, CTX,
-					comm_port ? ALPC_ACCEPT_COMM_PORT : 0, &l->comm, NULL);
+	l->client = alpc_open_pair(dev, name, attr, CTX, comm_port ? ALPC_ACCEPT_COMM_PORT : 0,
+				   &l->port, &l->comm, NULL);
 	if (l->client < 0)
 		return -1;
 	l->srv = comm_port ? l->comm : l->port;
@@ -58,12 +55,7 @@ static int link_open(struct link *l, int dev, struct alpc_port_attr *attr, bool 
 
 static void link_close(struct link *l)
 {
-	if (l->client >= 0)
-		close(l->client);
-	if (l->comm >= 0)
-		close(l->comm);
-	if (l->port >= 0)
-		close(l->port);
+	alpc_close_pair(l->client, l->comm, l->port);
 	link_init(l);
 }
 

@@ -16,7 +16,6 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -24,55 +23,6 @@
 
 #define NS_OUTER	1000	/* the outside id of a namespace's uid and gid 0 */
 #define CHILD_NO_NS	201	/* the child could not enter its namespace */
-
-static int child_fail(int line, const char *what)
-{
-	fprintf(stderr, "# child %d, line %d: %s (errno %d, %s)\n", getpid(), line, what,
-		errno, strerror(errno));
-	return 1;
-}
-
-#define CHILD_FAIL(what)	child_fail(__LINE__, what)
-
-static bool failed_with(int ret, int err)
-{
-	return ret == -1 && errno == err;
-}
-
-struct spawn_arg {
-	int (*fn)(void *arg);
-	void *arg;
-};
-
-static int spawn_main(void *p)
-{
-	struct spawn_arg *s = p;
-
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL))
-		return CHILD_FAIL("PR_SET_PDEATHSIG");
-	return s->fn(s->arg);
-}
-
-/* As alpc_fork(), but the child dies with its parent. */
-static pid_t spawn(int (*fn)(void *arg), void *arg)
-{
-	struct spawn_arg s = { fn, arg };
-
-	return alpc_fork(spawn_main, &s);
-}
-
-static unsigned int read_uint(const char *path)
-{
-	unsigned int v = 0;
-	FILE *f = fopen(path, "r");
-
-	if (f) {
-		if (fscanf(f, "%u", &v) != 1)
-			v = 0;
-		fclose(f);
-	}
-	return v;
-}
 
 static int write_proc(pid_t pid, const char *file, const char *text)
 {
@@ -132,7 +82,7 @@ static pid_t spawn_in_userns(struct userns_child *u, bool *no_ns)
 		gate_close(&u->ready);
 		return -1;
 	}
-	pid = spawn(userns_child_main, u);
+	pid = alpc_spawn(userns_child_main, u);
 	if (pid < 0)
 		goto out;
 	if (gate_wait(&u->ready) || write_proc(pid, "setgroups", "deny") ||
@@ -149,6 +99,22 @@ static pid_t spawn_in_userns(struct userns_child *u, bool *no_ns)
 out:
 	gate_close(&u->ready);
 	gate_close(&u->mapped);
+	return pid;
+}
+
+/*
+ * As spawn_in_userns(), in a test: returns the child's pid, or 0 with the
+ * test skipped if user namespaces are not to be had.
+ */
+static pid_t userns_start(struct __test_metadata *_metadata, struct userns_child *u)
+{
+	bool no_ns;
+	pid_t pid;
+
+	pid = spawn_in_userns(u, &no_ns);
+	if (no_ns)
+		SKIP(return 0, "unshare(CLONE_NEWUSER): not permitted");
+	ASSERT_LT(0, pid);
 	return pid;
 }
 
@@ -233,7 +199,7 @@ TEST_F(ns, name_in_other_ipc_namespace_is_invisible)
 	ASSERT_LE(0, self->port);
 	ASSERT_EQ(0, gate_open(&j.ready));
 	ASSERT_EQ(0, gate_open(&j.go));
-	pid = spawn(new_ipc_ns_main, &j);
+	pid = alpc_spawn(new_ipc_ns_main, &j);
 	ASSERT_LT(0, pid);
 	if (gate_wait(&j.ready)) {
 		if (alpc_wait_child(pid) == CHILD_NO_NS)
@@ -277,8 +243,8 @@ static int reply_view_main(void *p)
 	gid_t gid;
 	int fd;
 
-	uid = v->uid == (uid_t)-1 ? read_uint("/proc/sys/kernel/overflowuid") : v->uid;
-	gid = v->gid == (gid_t)-1 ? read_uint("/proc/sys/kernel/overflowgid") : v->gid;
+	uid = v->uid == (uid_t)-1 ? alpc_read_uint("/proc/sys/kernel/overflowuid") : v->uid;
+	gid = v->gid == (gid_t)-1 ? alpc_read_uint("/proc/sys/kernel/overflowgid") : v->gid;
 	fd = alpc_connect(v->dev, v->name, NULL, 0, ALPC_WAIT_NS, NULL, 0, NULL);
 	if (fd < 0)
 		return CHILD_FAIL("connect");
@@ -318,15 +284,13 @@ TEST_F(ns, user_ns_client_seen_with_outer_ids)
 	struct reply_view v = { self->dev, self->name, -1, -1 };
 	struct userns_child u = { "0 1000 1", "0 1000 1", reply_view_main, &v };
 	struct alpc_msg_info conn, req;
-	bool no_ns;
 	pid_t pid;
 
 	self->port = alpc_create_port_mode(self->dev, self->name, NULL, 0, 0666);
 	ASSERT_LE(0, self->port);
-	pid = spawn_in_userns(&u, &no_ns);
-	if (no_ns)
-		SKIP(return, "unshare(CLONE_NEWUSER): not permitted");
-	ASSERT_LT(0, pid);
+	pid = userns_start(_metadata, &u);
+	if (!pid)
+		return;
 	serve_one(_metadata, self->port, &conn, &req);
 	EXPECT_EQ(NS_OUTER, conn.uid);
 	EXPECT_EQ(NS_OUTER, conn.gid);
@@ -343,15 +307,13 @@ TEST_F(ns, outer_server_mapped_in_user_ns_is_seen_with_inner_ids)
 	struct reply_view v = { self->dev, self->name, 1, 1 };
 	struct userns_child u = { "0 1000 1\n1 0 1\n", "0 1000 1\n1 0 1\n", reply_view_main, &v };
 	struct alpc_msg_info conn, req;
-	bool no_ns;
 	pid_t pid;
 
 	self->port = alpc_create_port_mode(self->dev, self->name, NULL, 0, 0666);
 	ASSERT_LE(0, self->port);
-	pid = spawn_in_userns(&u, &no_ns);
-	if (no_ns)
-		SKIP(return, "unshare(CLONE_NEWUSER): not permitted");
-	ASSERT_LT(0, pid);
+	pid = userns_start(_metadata, &u);
+	if (!pid)
+		return;
 	serve_one(_metadata, self->port, &conn, &req);
 	EXPECT_EQ(NS_OUTER, req.uid);
 	EXPECT_EQ(0, alpc_wait_child(pid));
@@ -365,7 +327,7 @@ static int userns_owner_main(void *p)
 {
 	struct ns_job *j = p;
 	struct alpc_security sd, bad, got;
-	unsigned int overflow = read_uint("/proc/sys/kernel/overflowuid");
+	unsigned int overflow = alpc_read_uint("/proc/sys/kernel/overflowuid");
 	int port;
 
 	port = alpc_create_port_mode(j->dev, j->name, NULL, 0, 0600);
@@ -418,15 +380,13 @@ TEST_F(ns, descriptor_ids_are_translated)
 	struct ns_job j = { self->dev, self->name };
 	struct userns_child u = { "0 1000 1000", "0 1000 1000", userns_owner_main, &j };
 	struct alpc_security sd;
-	bool no_ns;
 	pid_t pid;
 
 	ASSERT_EQ(0, gate_open(&j.ready));
 	ASSERT_EQ(0, gate_open(&j.go));
-	pid = spawn_in_userns(&u, &no_ns);
-	if (no_ns)
-		SKIP(return, "unshare(CLONE_NEWUSER): not permitted");
-	ASSERT_LT(0, pid);
+	pid = userns_start(_metadata, &u);
+	if (!pid)
+		return;
 	ASSERT_EQ(0, gate_wait(&j.ready));
 	ASSERT_EQ(0, alpc_get_security(self->dev, self->name, &sd));
 	EXPECT_EQ(NS_OUTER, sd.uid);
@@ -503,7 +463,7 @@ static int userns_root_main(void *p)
 
 	if (gate_open(&j->inner.ready) || gate_open(&j->inner.go))
 		return CHILD_FAIL("gates");
-	pid = spawn(inner_owner_main, &j->inner);
+	pid = alpc_spawn(inner_owner_main, &j->inner);
 	if (pid < 0 || gate_wait(&j->inner.ready))
 		return CHILD_FAIL("start the inner owner");
 	if (alpc_get_security(j->dev, j->inner.name, &sd) || sd.uid != 1 || sd.mode != 0600)
@@ -532,7 +492,6 @@ TEST_F(ns, userns_root_manages_only_its_namespace_ports)
 	struct userns_root_job j = { .dev = self->dev, .outer = self->name };
 	struct userns_child u = { "0 1000 10", "0 1000 10", userns_root_main, &j };
 	struct alpc_security before, sd;
-	bool no_ns;
 	pid_t pid;
 
 	self->port = alpc_create_port_mode(self->dev, self->name, NULL, 0, 0600);
@@ -542,10 +501,9 @@ TEST_F(ns, userns_root_manages_only_its_namespace_ports)
 	alpc_port_name(j.inner.name, "inner");
 	ASSERT_EQ(0, gate_open(&j.ready));
 	ASSERT_EQ(0, gate_open(&j.go));
-	pid = spawn_in_userns(&u, &no_ns);
-	if (no_ns)
-		SKIP(return, "unshare(CLONE_NEWUSER): not permitted");
-	ASSERT_LT(0, pid);
+	pid = userns_start(_metadata, &u);
+	if (!pid)
+		return;
 	ASSERT_EQ(0, gate_wait(&j.ready));
 	/* Outside, the namespace's uid 2 is NS_OUTER + 2. */
 	ASSERT_EQ(0, alpc_get_security(self->dev, j.inner.name, &sd));
@@ -585,15 +543,13 @@ TEST_F(ns, userns_client_server_uid_is_its_namespace_id)
 {
 	struct ns_job j = { self->dev, self->name };
 	struct userns_child u = { "0 1000 1", "0 1000 1", userns_server_uid_main, &j };
-	bool no_ns;
 	pid_t pid;
 
 	self->port = alpc_create_port_mode(self->dev, self->name, NULL, 0, 0666);
 	ASSERT_LE(0, self->port);
-	pid = spawn_in_userns(&u, &no_ns);
-	if (no_ns)
-		SKIP(return, "unshare(CLONE_NEWUSER): not permitted");
-	ASSERT_LT(0, pid);
+	pid = userns_start(_metadata, &u);
+	if (!pid)
+		return;
 	EXPECT_EQ(0, alpc_wait_child(pid));
 	EXPECT_EQ(-1, alpc_recv(self->port, NULL, 0, 0, NULL));
 	EXPECT_EQ(EAGAIN, errno);
@@ -644,7 +600,7 @@ static int pidns_main(void *p)
 			return CHILD_FAIL("report");
 		return CHILD_NO_NS;
 	}
-	pid = spawn(pidns_client_main, &j->v);
+	pid = alpc_spawn(pidns_client_main, &j->v);
 	if (pid < 0 || write(j->report, &pid, sizeof(pid)) != sizeof(pid))
 		return CHILD_FAIL("start the client");
 	return alpc_wait_child(pid);
@@ -666,7 +622,7 @@ TEST_F(ns, pid_ns_client_seen_with_outer_pid)
 	ASSERT_LE(0, self->port);
 	ASSERT_EQ(0, pipe2(pipefd, O_CLOEXEC));
 	j.report = pipefd[1];
-	pid = spawn(pidns_main, &j);
+	pid = alpc_spawn(pidns_main, &j);
 	ASSERT_LT(0, pid);
 	ASSERT_EQ(sizeof(client), read(pipefd[0], &client, sizeof(client)));
 	close(pipefd[0]);

@@ -677,19 +677,6 @@ TEST_F(port, client_outside_server_pid_namespace_is_pid_0)
 	EXPECT_EQ(0, alpc_wait_child(child));
 }
 
-static unsigned int read_uint(const char *path)
-{
-	unsigned int v = 0;
-	FILE *f = fopen(path, "r");
-
-	if (f) {
-		if (fscanf(f, "%u", &v) != 1)
-			v = 0;
-		fclose(f);
-	}
-	return v;
-}
-
 /* A server in a user namespace that does not map the client's ids sees the overflow ids. */
 TEST_F(port, unmapped_client_ids_are_overflow_ids)
 {
@@ -703,8 +690,8 @@ TEST_F(port, unmapped_client_ids_are_overflow_ids)
 		SKIP(return, "cannot unshare(CLONE_NEWUSER)");
 	}
 	ASSERT_EQ(0, ret);
-	EXPECT_EQ(read_uint("/proc/sys/kernel/overflowuid"), r.uid);
-	EXPECT_EQ(read_uint("/proc/sys/kernel/overflowgid"), r.gid);
+	EXPECT_EQ(alpc_read_uint("/proc/sys/kernel/overflowuid"), r.uid);
+	EXPECT_EQ(alpc_read_uint("/proc/sys/kernel/overflowgid"), r.gid);
 	EXPECT_EQ(getpid(), r.pid);
 	EXPECT_EQ(0, alpc_wait_child(child));
 }

@@ -54,11 +54,10 @@ FIXTURE_SETUP(rd)
 	self->dev = alpc_open();
 	ASSERT_LE(0, self->dev);
 	alpc_port_name(self->name, "rundown");
-	self->port = alpc_create_port(self->dev, self->name, NULL, 0);
+	self->client = alpc_open_pair(self->dev, self->name, NULL, CTX,
+				      variant->comm_port ? ALPC_ACCEPT_COMM_PORT : 0,
+				      &self->port, &self->comm, &self->tid);
 	ASSERT_LE(0, self->port);
-	self->client = alpc_connect_accept(self->dev, self->port, self->name, CTX,
-					   variant->comm_port ? ALPC_ACCEPT_COMM_PORT : 0,
-					   &self->comm, &self->tid);
 	ASSERT_LE(0, self->client);
 	self->srv = variant->comm_port ? self->comm : self->port;
 }
@@ -71,12 +70,7 @@ FIXTURE_TEARDOWN(rd)
 	}
 	if (self->child_srv >= 0 && self->child_srv != self->port)
 		close(self->child_srv);
-	if (self->client >= 0)
-		close(self->client);
-	if (self->comm >= 0)
-		close(self->comm);
-	if (self->port >= 0)
-		close(self->port);
+	alpc_close_pair(self->client, self->comm, self->port);
 	if (self->dev >= 0)
 		close(self->dev);
 }
@@ -601,21 +595,15 @@ FIXTURE_SETUP(comm)
 	self->dev = alpc_open();
 	ASSERT_LE(0, self->dev);
 	alpc_port_name(self->name, "rundown");
-	self->port = alpc_create_port(self->dev, self->name, NULL, 0);
+	self->client = alpc_open_pair(self->dev, self->name, NULL, CTX, ALPC_ACCEPT_COMM_PORT,
+				      &self->port, &self->comm, NULL);
 	ASSERT_LE(0, self->port);
-	self->client = alpc_connect_accept(self->dev, self->port, self->name, CTX,
-					   ALPC_ACCEPT_COMM_PORT, &self->comm, NULL);
 	ASSERT_LE(0, self->client);
 }
 
 FIXTURE_TEARDOWN(comm)
 {
-	if (self->client >= 0)
-		close(self->client);
-	if (self->comm >= 0)
-		close(self->comm);
-	if (self->port >= 0)
-		close(self->port);
+	alpc_close_pair(self->client, self->comm, self->port);
 	if (self->dev >= 0)
 		close(self->dev);
 }

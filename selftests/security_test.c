@@ -38,9 +38,6 @@
 #define GID_Y		2500
 #define GID_Z		3000
 
-/* A child that could not take on its credentials, or start at all. */
-#define CHILD_NO_SETUP	200
-
 /* The argument that makes this binary the helper of the execve() tests. */
 #define EXEC_HELPER	"--alpc-exec-helper"
 
@@ -66,47 +63,6 @@ static int who_become(const struct who *w)
 	    setresuid(w->ruid, w->euid, w->euid))
 		return -1;
 	return 0;
-}
-
-/* Children report the first check that failed, and exit with 1. */
-static int child_fail(int line, const char *what)
-{
-	fprintf(stderr, "# child %d, line %d: %s (errno %d, %s)\n", getpid(), line, what,
-		errno, strerror(errno));
-	return 1;
-}
-
-#define CHILD_FAIL(what)	child_fail(__LINE__, what)
-
-struct spawn_arg {
-	int (*fn)(void *arg);
-	void *arg;
-};
-
-static int spawn_main(void *p)
-{
-	struct spawn_arg *s = p;
-
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL))
-		return CHILD_NO_SETUP;
-	return s->fn(s->arg);
-}
-
-/*
- * As alpc_fork(), but the child dies with the test's process: none is
- * left behind holding ports when an ASSERT ends a test early.
- */
-static pid_t spawn(int (*fn)(void *arg), void *arg)
-{
-	struct spawn_arg s = { fn, arg };
-
-	return alpc_fork(spawn_main, &s);
-}
-
-/* True if @ret is a failure with @err. */
-static bool failed_with(int ret, int err)
-{
-	return ret == -1 && errno == err;
 }
 
 /* The number of open fds of the calling process. */
@@ -236,7 +192,7 @@ struct attempt {
 
 /* What came of an attempt. */
 struct outcome {
-	int err;		/* the child's connect: 0 or its errno (CHILD_NO_SETUP) */
+	int err;		/* the child's connect: 0 or its errno (ALPC_CHILD_NO_SETUP) */
 	int requests;		/* CONNECTION_REQUESTs the server saw */
 	struct alpc_msg_info info;	/* the last of them */
 };
@@ -249,7 +205,7 @@ static int attempt_main(void *p)
 	int fd;
 
 	if (who_become(&a->who))
-		return CHILD_NO_SETUP;
+		return ALPC_CHILD_NO_SETUP;
 	/* The /dev/alpc fd was opened by root: that must not matter. */
 	alpc_connect_init(&c, a->name, NULL, 0, ALPC_WAIT_NS);
 	c.flags = a->flags;
@@ -273,7 +229,7 @@ static void try_connect(int port, const struct attempt *a, struct outcome *o)
 
 	memset(o, 0, sizeof(*o));
 	o->err = -1;
-	pid = spawn(attempt_main, (void *)a);
+	pid = alpc_spawn(attempt_main, (void *)a);
 	if (pid < 0)
 		return;
 	for (;;) {
@@ -319,6 +275,15 @@ static void check_refused(struct __test_metadata *_metadata, int dev, int port,
 		EXPECT_EQ(-1, alpc_recv(port, NULL, 0, 0, &info));
 		EXPECT_EQ(EAGAIN, errno);
 	}
+}
+
+/* Takes the next CONNECTION_REQUEST on @port into @info and accepts it with @port_context. */
+static void accept_next(struct __test_metadata *_metadata, int port, __u64 port_context,
+			struct alpc_msg_info *info)
+{
+	ASSERT_EQ(0, alpc_recv(port, NULL, 0, ALPC_WAIT_NS, info));
+	ASSERT_EQ(ALPC_MSG_CONNECTION_REQUEST, info->type);
+	ASSERT_EQ(0, alpc_accept(port, info->id, 0, port_context, NULL, 0));
 }
 
 /* @w connects to @name, and the server on @port sees it with its effective ids. */
@@ -667,7 +632,7 @@ static int as_child_main(void *p)
 	struct as_child *c = p;
 
 	if (who_become(&c->who))
-		return CHILD_NO_SETUP;
+		return ALPC_CHILD_NO_SETUP;
 	return c->fn(c->arg);
 }
 
@@ -675,7 +640,7 @@ static pid_t fork_as(const struct who *w, int (*fn)(void *arg), void *arg)
 {
 	struct as_child c = { *w, fn, arg };
 
-	return spawn(as_child_main, &c);
+	return alpc_spawn(as_child_main, &c);
 }
 
 /* Runs @fn(@arg) as @w in a child; returns its exit status. */
@@ -810,9 +775,7 @@ TEST_F(sec, mode_change_refuses_new_connects_keeps_old)
 	ASSERT_EQ(0, gate_open(&s.go));
 	pid = fork_as(&a, stayer_main, &s);
 	ASSERT_LT(0, pid);
-	ASSERT_EQ(0, alpc_recv(self->port, NULL, 0, ALPC_WAIT_NS, &info));
-	ASSERT_EQ(ALPC_MSG_CONNECTION_REQUEST, info.type);
-	ASSERT_EQ(0, alpc_accept(self->port, info.id, 0, 7, NULL, 0));
+	accept_next(_metadata, self->port, 7, &info);
 	ASSERT_EQ(0, gate_wait(&s.ready));
 
 	ASSERT_EQ(0, set_acl(self->port, 0600, NULL, 0));
@@ -1515,7 +1478,7 @@ TEST_F(cred, message_shows_change_since_connect)
 	pid_t pid;
 
 	ASSERT_EQ(0, gate_open(&j.done));
-	pid = spawn(cred_client_main, &j);
+	pid = alpc_spawn(cred_client_main, &j);
 	ASSERT_LT(0, pid);
 	ASSERT_EQ(0, alpc_recv(self->port, NULL, 0, ALPC_WAIT_NS, &info));
 	ASSERT_EQ(ALPC_MSG_CONNECTION_REQUEST, info.type);
@@ -1583,7 +1546,7 @@ TEST_F(sec, server_cred_change_after_accept_is_flagged)
 	ASSERT_EQ(id, info.id);
 	args[0] = self->port;
 	args[1] = id;
-	EXPECT_EQ(0, alpc_wait_child(spawn(server_setuid_reply_main, args)));
+	EXPECT_EQ(0, alpc_wait_child(alpc_spawn(server_setuid_reply_main, args)));
 	ASSERT_EQ(0, alpc_recv(client, buf, sizeof(buf), ALPC_WAIT_NS, &info));
 	EXPECT_EQ(ALPC_MSG_REPLY, info.type);
 	EXPECT_EQ(id, info.ref_id);
@@ -1652,11 +1615,9 @@ static void run_exec_client(struct __test_metadata *_metadata, int dev, int port
 	pid_t pid;
 
 	ASSERT_EQ(0, gate_open(&j.done));
-	pid = spawn(exec_client_main, &j);
+	pid = alpc_spawn(exec_client_main, &j);
 	ASSERT_LT(0, pid);
-	ASSERT_EQ(0, alpc_recv(port, NULL, 0, ALPC_WAIT_NS, &info));
-	ASSERT_EQ(ALPC_MSG_CONNECTION_REQUEST, info.type);
-	ASSERT_EQ(0, alpc_accept(port, info.id, 0, 1, NULL, 0));
+	accept_next(_metadata, port, 1, &info);
 	memset(buf, 0, sizeof(buf));
 	ASSERT_EQ(0, alpc_recv(port, buf, sizeof(buf), ALPC_WAIT_NS, &info));
 	ASSERT_STREQ("before", buf);
@@ -1800,11 +1761,9 @@ TEST_F(sec, pidfd_of_registered_client_is_delivered)
 
 	ASSERT_LE(0, reopen_port(&self->port, self->dev, self->name, 0));
 	ASSERT_EQ(0, gate_open(&j.done));
-	pid = spawn(pidfd_client_main, &j);
+	pid = alpc_spawn(pidfd_client_main, &j);
 	ASSERT_LT(0, pid);
-	ASSERT_EQ(0, alpc_recv(self->port, NULL, 0, ALPC_WAIT_NS, &info));
-	ASSERT_EQ(ALPC_MSG_CONNECTION_REQUEST, info.type);
-	ASSERT_EQ(0, alpc_accept(self->port, info.id, 0, 1, NULL, 0));
+	accept_next(_metadata, self->port, 1, &info);
 	ASSERT_EQ(0, recv_pidfd(self->port, &info, &pidfd));
 	EXPECT_EQ(ALPC_MSG_DATAGRAM, info.type);
 	EXPECT_EQ(pid, info.pid);
@@ -1844,9 +1803,7 @@ TEST_F(sec, pidfd_only_for_the_registered_process)
 	con.flags = ALPC_CONNECT_PIDFD;
 	con.pidfd = mine;
 	ASSERT_EQ(0, alpc_call_start(&call, self->dev, ALPC_IOC_CONNECT, &con));
-	ASSERT_EQ(0, alpc_recv(self->port, NULL, 0, ALPC_WAIT_NS, &info));
-	ASSERT_EQ(ALPC_MSG_CONNECTION_REQUEST, info.type);
-	ASSERT_EQ(0, alpc_accept(self->port, info.id, 0, 1, NULL, 0));
+	accept_next(_metadata, self->port, 1, &info);
 	client = alpc_call_join(&call);
 	ASSERT_LE(0, client);
 
@@ -1858,7 +1815,7 @@ TEST_F(sec, pidfd_only_for_the_registered_process)
 	close(pidfd);
 
 	/* A child sharing the connection is not the process that registered. */
-	pid = spawn(send_datagram_main, &client);
+	pid = alpc_spawn(send_datagram_main, &client);
 	ASSERT_LT(0, pid);
 	EXPECT_EQ(0, alpc_wait_child(pid));
 	ASSERT_EQ(0, recv_pidfd(self->port, &info, &pidfd));
@@ -1916,7 +1873,7 @@ TEST_F(sec, connect_pidfd_of_other_process_is_einval)
 
 	ASSERT_LE(0, reopen_port(&self->port, self->dev, self->name, 0));
 	ASSERT_EQ(0, gate_open(&g));
-	pid = spawn(wait_gate_main, &g);
+	pid = alpc_spawn(wait_gate_main, &g);
 	ASSERT_LT(0, pid);
 	theirs = alpc_pidfd_open(pid);
 	ASSERT_LE(0, theirs);
@@ -1931,7 +1888,7 @@ TEST_F(sec, connect_pidfd_of_other_process_is_einval)
 	j.dev = self->dev;
 	j.name = self->name;
 	j.pidfd = ours;
-	pid = spawn(connect_pidfd_main, &j);
+	pid = alpc_spawn(connect_pidfd_main, &j);
 	ASSERT_LT(0, pid);
 	EXPECT_EQ(EINVAL, alpc_wait_child(pid));
 	ASSERT_EQ(-1, alpc_recv(self->port, NULL, 0, 0, &info));
@@ -1996,7 +1953,7 @@ TEST_F(sec, accept_bad_pidfd_fails_and_request_stays_pending)
 
 	ASSERT_LE(0, reopen_port(&self->port, self->dev, self->name, 0));
 	ASSERT_EQ(0, gate_open(&g));
-	pid = spawn(wait_gate_main, &g);
+	pid = alpc_spawn(wait_gate_main, &g);
 	ASSERT_LT(0, pid);
 	theirs = alpc_pidfd_open(pid);
 	ASSERT_LE(0, theirs);
@@ -2113,7 +2070,7 @@ static pid_t fork_with_pid(pid_t want, struct gate *g)
 			return -1;
 		}
 		close(fd);
-		pid = spawn(wait_gate_main, g);
+		pid = alpc_spawn(wait_gate_main, g);
 		if (pid == want || pid < 0)
 			return pid;
 		kill(pid, SIGKILL);
@@ -2139,11 +2096,9 @@ TEST_F(sec, pidfd_names_dead_sender_after_pid_reuse)
 		SKIP(return, "cannot choose pids: ns_last_pid is not writable");
 	ASSERT_LE(0, reopen_port(&self->port, self->dev, self->name, 0));
 	ASSERT_EQ(0, gate_open(&g));
-	pid = spawn(pidfd_client_main, &j);
+	pid = alpc_spawn(pidfd_client_main, &j);
 	ASSERT_LT(0, pid);
-	ASSERT_EQ(0, alpc_recv(self->port, NULL, 0, ALPC_WAIT_NS, &info));
-	ASSERT_EQ(ALPC_MSG_CONNECTION_REQUEST, info.type);
-	ASSERT_EQ(0, alpc_accept(self->port, info.id, 0, 1, NULL, 0));
+	accept_next(_metadata, self->port, 1, &info);
 	/* It sent, exited and was reaped; its message waits. */
 	ASSERT_EQ(0, alpc_wait_child(pid));
 
@@ -2224,11 +2179,9 @@ TEST_F(sec, recv_groups_reports_sender_groups)
 
 	ASSERT_LE(0, reopen_port(&self->port, self->dev, self->name, 0));
 	ASSERT_EQ(0, gate_open(&j.done));
-	pid = spawn(groups_client_main, &j);
+	pid = alpc_spawn(groups_client_main, &j);
 	ASSERT_LT(0, pid);
-	ASSERT_EQ(0, alpc_recv(self->port, NULL, 0, ALPC_WAIT_NS, &info));
-	ASSERT_EQ(ALPC_MSG_CONNECTION_REQUEST, info.type);
-	ASSERT_EQ(0, alpc_accept(self->port, info.id, 0, 1, NULL, 0));
+	accept_next(_metadata, self->port, 1, &info);
 
 	memset(groups, 0xee, sizeof(groups));
 	ASSERT_EQ(0, recv_groups(self->port, groups, 8, &info, &n));
@@ -2298,24 +2251,12 @@ static int send_fds(int fd, __u32 type, const void *buf, __u32 len, const int *f
 		    __u32 nfds, __u64 ref_id, __s64 timeout_ns, __u64 *id)
 {
 	struct alpc_msg_attrs a;
-	struct alpc_send s;
-	int ret;
 
 	memset(&a, 0, sizeof(a));
 	a.flags = ALPC_ATTR_FDS;
 	a.fds = (__u64)(unsigned long)fds;
 	a.nfds = nfds;
-	memset(&s, 0, sizeof(s));
-	s.type = type;
-	s.buf = (__u64)(unsigned long)buf;
-	s.len = len;
-	s.ref_id = ref_id;
-	s.timeout_ns = timeout_ns;
-	s.attrs = (__u64)(unsigned long)&a;
-	ret = ioctl(fd, ALPC_IOC_SEND, &s);
-	if (id)
-		*id = s.id;
-	return ret;
+	return alpc_send_attrs(fd, type, buf, len, 0, ref_id, timeout_ns, &a, id);
 }
 
 /* RECV with room for @fds_size fds at @fds; *@nfds gets extra.nfds. */
@@ -2362,22 +2303,16 @@ FIXTURE_SETUP(fds)
 	alpc_port_name(self->name, "fds");
 	memset(&self->attr, 0, sizeof(self->attr));
 	self->attr.flags = ALPC_PORT_ALLOW_FDS;
-	self->port = alpc_create_port(self->dev, self->name, &self->attr, 0);
+	self->client = alpc_open_pair(self->dev, self->name, &self->attr, 1,
+				      ALPC_ACCEPT_COMM_PORT, &self->port, &self->comm, NULL);
 	ASSERT_LE(0, self->port);
 	ASSERT_EQ(16, self->attr.max_fds);
-	self->client = alpc_connect_accept(self->dev, self->port, self->name, 1,
-					   ALPC_ACCEPT_COMM_PORT, &self->comm, NULL);
 	ASSERT_LE(0, self->client);
 }
 
 FIXTURE_TEARDOWN(fds)
 {
-	if (self->client >= 0)
-		close(self->client);
-	if (self->comm >= 0)
-		close(self->comm);
-	if (self->port >= 0)
-		close(self->port);
+	alpc_close_pair(self->client, self->comm, self->port);
 	if (self->dev >= 0)
 		close(self->dev);
 }
@@ -2442,11 +2377,9 @@ TEST_F_TIMEOUT(fds, thousand_fds_cross_without_leaks, 120)
 	before = count_fds();
 	ASSERT_LT(0, before);
 	ASSERT_EQ(0, gate_open(&f.done));
-	pid = spawn(fd_sender_main, &f);
+	pid = alpc_spawn(fd_sender_main, &f);
 	ASSERT_LT(0, pid);
-	ASSERT_EQ(0, alpc_recv(self->port, NULL, 0, ALPC_WAIT_NS, &info));
-	ASSERT_EQ(ALPC_MSG_CONNECTION_REQUEST, info.type);
-	ASSERT_EQ(0, alpc_accept(self->port, info.id, 0, 2, NULL, 0));
+	accept_next(_metadata, self->port, 2, &info);
 
 	while (received < FDS_TOTAL) {
 		memset(fds, 0xff, sizeof(fds));
