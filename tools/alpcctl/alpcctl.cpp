@@ -7,6 +7,7 @@
 #include <cstring>
 #include <getopt.h>
 #include <iostream>
+#include <limits>
 #include <linux/alpc.h>
 #include <string>
 #include <vector>
@@ -103,9 +104,14 @@ Options parse_args(int argc, char** argv) {
             o.by_id = true;
             o.filter.id = parse_number(o.port, "a port id");
             break;
-        case 'c':
-            o.count = static_cast<long>(parse_number(optarg, "--count"));
+        case 'c': {
+            std::uint64_t n = parse_number(optarg, "--count");
+            // o.count < 0 means no --count: a larger N must not wrap into it.
+            if (n > static_cast<std::uint64_t>(std::numeric_limits<long>::max()))
+                usage_error(std::string("--count is too large: ") + optarg);
+            o.count = static_cast<long>(n);
             break;
+        }
         case 'h':
             std::cout << usage_text;
             std::exit(0);

@@ -213,15 +213,18 @@ TEST_CASE("alpcctl without the module says so and fails", "[host][alpcctl]") {
 }
 
 TEST_CASE("alpcctl usage errors exit with 2 and --help with 0", "[alpcctl]") {
-    for (auto args : std::vector<std::vector<std::string>>{{},
-                                                           {"bogus"},
-                                                           {"ports", "extra"},
-                                                           {"stats", "--port", "x"},
-                                                           {"ports", "--id", "0"},
-                                                           {"ports", "--id", "x1"},
-                                                           {"ports", "--count", "1"},
-                                                           {"--frob", "ports"},
-                                                           {"ports", "--port"}}) {
+    for (auto args :
+         std::vector<std::vector<std::string>>{{},
+                                               {"bogus"},
+                                               {"ports", "extra"},
+                                               {"stats", "--port", "x"},
+                                               {"ports", "--id", "0"},
+                                               {"ports", "--id", "x1"},
+                                               {"ports", "--count", "1"},
+                                               {"monitor", "--count", "9223372036854775808"},
+                                               {"monitor", "--count", "18446744073709551615"},
+                                               {"--frob", "ports"},
+                                               {"ports", "--port"}}) {
         Result r = alpcctl(args);
         INFO((args.empty() ? std::string("(none)") : args.front()));
         CHECK(r.status == 2);
