@@ -7,6 +7,8 @@
 #    source trees, for the 6.1 and 6.12 kernel lines;
 #  - the versions in dkms.conf, kmod/main.c and alpcu.pc.in agree.
 set -uo pipefail
+# With pipefail, never end a pipeline in grep -q: it exits at the first
+# match, the writer may die of SIGPIPE, and the pipeline then fails.
 . "$(dirname "$0")/common.sh"
 
 B=$ALPC_TOP/build
@@ -59,7 +61,8 @@ fi
 # shellcheck disable=SC2046
 if g++ -o "$T/consumer-so" "$T/consumer.cpp" $(pc --cflags --libs alpcu) >"$T/consumer-so.log" 2>&1 &&
 	LD_LIBRARY_PATH=$T/root/usr/local/lib "$T/consumer-so" >>"$T/consumer-so.log" 2>&1 &&
-	LD_LIBRARY_PATH=$T/root/usr/local/lib ldd "$T/consumer-so" | grep -q "libalpcu.so.0 => $T/root"; then
+	LD_LIBRARY_PATH=$T/root/usr/local/lib ldd "$T/consumer-so" >"$T/consumer-so.ldd" &&
+	grep -q "libalpcu.so.0 => $T/root" "$T/consumer-so.ldd"; then
 	ok "install: the shared library links and loads by its soname"
 else
 	nok "install: the shared library links and loads by its soname" "$T/consumer-so.log"
@@ -86,7 +89,7 @@ for line in 6.1 6.12; do
 	if "${d[@]}" add >"$T/dkms-$line.log" 2>&1 &&
 		"${d[@]}" build --kernelsourcedir "$KDIR" >>"$T/dkms-$line.log" 2>&1 &&
 		modinfo -F vermagic "$tree/alpc/$v_dkms/$RELEASE/x86_64/module/alpc.ko"* 2>>"$T/dkms-$line.log" |
-		grep -q "^$RELEASE "; then
+		grep "^$RELEASE " >/dev/null; then
 		ok "dkms: dkms build makes alpc.ko for $RELEASE"
 	else
 		nok "dkms: dkms build makes alpc.ko for $RELEASE" "$T/dkms-$line.log"
