@@ -408,6 +408,13 @@ std::string monitor_while_churning(const std::vector<std::string>& args, const s
             auto client = std::async(std::launch::async,
                                      [&] { return alpcu::Connection::connect(name, {}, 5s); });
             auto req = port.receive(5s);
+            INFO("iteration " << i << ": receive: "
+                              << (req.ok() ? "ok" : alpcu::to_string(req.status())));
+            if (!req.ok() && client.wait_for(0s) == std::future_status::ready) {
+                auto conn = client.get();
+                INFO("connect: " << (conn.ok() ? "ok" : alpcu::to_string(conn.status())));
+                REQUIRE(req.ok());
+            }
             REQUIRE(req.ok());
             REQUIRE(port.accept(req.value()) == alpcu::Status::ok);
             // The client goes first (conn-del), then the port (port-del).
