@@ -94,17 +94,27 @@ int alpc_sleep(struct alpc_port *port, struct wait_queue_entry *wait,
 struct alpc_msg *alpc_msg_alloc(struct alpc_conn *conn, u32 type,
 				const void __user *buf, u32 len)
 {
+	gfp_t gfp = GFP_KERNEL_ACCOUNT;
 	struct alpc_msg *msg;
 
+	/*
+	 * Zero the header once. Where the allocator zeroes everything anyway
+	 * (init_on_alloc, on in distribution kernels), ask it to, which is
+	 * free, and skip the memset; elsewhere clear the header alone, not
+	 * the payload the copy overwrites.
+	 */
+	if (want_init_on_alloc(gfp))
+		gfp |= __GFP_ZERO;
 	/* Up to 64 KiB inline: kvmalloc spares large ones a high-order page. */
-	msg = kvmalloc(struct_size(msg, data, len), GFP_KERNEL_ACCOUNT);
+	msg = kvmalloc(struct_size(msg, data, len), gfp);
 	if (!msg)
 		return ERR_PTR(-ENOMEM);
 	if (len && copy_from_user(msg->data, buf, len)) {
 		kvfree(msg);
 		return ERR_PTR(-EFAULT);
 	}
-	memset(msg, 0, offsetof(struct alpc_msg, data));
+	if (!(gfp & __GFP_ZERO))
+		memset(msg, 0, offsetof(struct alpc_msg, data));
 	INIT_LIST_HEAD(&msg->node);
 	INIT_LIST_HEAD(&msg->req_node);
 	if (conn)
