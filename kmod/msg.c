@@ -54,6 +54,12 @@ u64 alpc_new_id(void)
 	return atomic64_inc_return(&alpc_last_id);
 }
 
+/* Reserves @n consecutive ids; returns the first. */
+static u64 alpc_new_ids(u32 n)
+{
+	return atomic64_add_return(n, &alpc_last_id) - n + 1;
+}
+
 /* Converts a uapi timeout to jiffies: negative waits forever, 0 polls. */
 long alpc_timeout(s64 timeout_ns)
 {
@@ -106,9 +112,10 @@ struct alpc_msg *alpc_msg_alloc(struct alpc_conn *conn, u32 type,
 	if (want_init_on_alloc(gfp))
 		gfp |= __GFP_ZERO;
 	/* Up to 64 KiB inline: kvmalloc spares large ones a high-order page. */
-	msg = kvmalloc(struct_size(msg, data, len), gfp);
+	msg = kvmalloc(size_add(sizeof(*msg), len), gfp);
 	if (!msg)
 		return ERR_PTR(-ENOMEM);
+	msg->data = (u8 *)(msg + 1);
 	if (len && copy_from_user(msg->data, buf, len)) {
 		kvfree(msg);
 		return ERR_PTR(-EFAULT);
@@ -170,8 +177,57 @@ static void alpc_region_put(struct alpc_region *r)
 		kref_put(&r->ref, alpc_region_free);
 }
 
+/* Zeroed headers for @n datagrams of @conn: its cached array, or new ones. */
+static struct alpc_msg_array *alpc_msg_array_get(struct alpc_conn *conn, u32 n)
+{
+	struct alpc_msg_array *a = xchg(&conn->dgram_hdrs, NULL);
+	gfp_t gfp = GFP_KERNEL_ACCOUNT;
+
+	if (a && a->cap >= n)
+		return a;
+	kvfree(a);
+	if (want_init_on_alloc(gfp))
+		gfp |= __GFP_ZERO;
+	a = kvmalloc(struct_size(a, msgs, n), gfp);
+	if (!a)
+		return NULL;
+	if (!(gfp & __GFP_ZERO))
+		memset(a, 0, struct_size(a, msgs, n));
+	a->cap = n;
+	return a;
+}
+
+/* Gives @a, its first @used headers dirty, back to @conn's cache, or frees it. */
+static void alpc_msg_array_put(struct alpc_conn *conn, struct alpc_msg_array *a,
+			       u32 used)
+{
+	if (!READ_ONCE(conn->dgram_hdrs)) {
+		memset(a->msgs, 0, array_size(used, sizeof(a->msgs[0])));
+		if (!cmpxchg(&conn->dgram_hdrs, NULL, a))
+			return;
+	}
+	kvfree(a);
+}
+
+static void alpc_bundle_put(struct alpc_bundle *b)
+{
+	if (!refcount_dec_and_test(&b->ref))
+		return;
+	put_pid(b->tgid);
+	put_pid(b->tid);
+	put_cred(b->cred);
+	alpc_msg_array_put(b->conn, b->hdrs, b->count);
+	alpc_conn_put(b->conn);
+	kvfree(b);
+}
+
 void alpc_msg_free(struct alpc_msg *msg)
 {
+	/* A bundle's datagrams carry no view, region or fds. */
+	if (msg->bundle) {
+		alpc_bundle_put(msg->bundle);
+		return;
+	}
 	if (msg->view.sec)
 		alpc_view_put(&msg->view);
 	alpc_region_put(msg->region);
@@ -558,7 +614,8 @@ static int alpc_queue_msg(struct alpc_end *end, struct alpc_msg *msg,
 	if (conn->state != ALPC_CONN_CONNECTED)
 		return -ECONNRESET;
 
-	msg->id = alpc_new_id();
+	if (!msg->id)		/* a bundle's have theirs */
+		msg->id = alpc_new_id();
 	if (msg->type == ALPC_MSG_REQUEST) {
 		ret = rhashtable_insert_fast(&conn->port->requests, &msg->hnode,
 					     alpc_req_params);
@@ -805,6 +862,35 @@ static void alpc_recv_commit(struct alpc_end *end, struct alpc_msg *msg,
 	list_add(&msg->node, &end->queue);
 }
 
+/*
+ * Waits up to *@timeout for something in @end's queue. Called and returns
+ * with the port's lock held.
+ */
+static int alpc_wait_queued(struct alpc_end *end, long *timeout)
+{
+	DEFINE_WAIT_FUNC(wait, woken_wake_function);
+	struct alpc_conn *conn = end->conn;
+	bool nonblock = !*timeout;
+	int ret = 0;
+
+	if (!list_empty(&end->queue))
+		return 0;
+	add_wait_queue_exclusive(&end->recv_wq, &wait);
+	while (list_empty(&end->queue)) {
+		if (conn && conn->state == ALPC_CONN_CLOSED) {
+			ret = -ECONNRESET;
+			break;
+		}
+		ret = alpc_sleep(end->port, &wait, timeout);
+		if (ret)
+			break;
+	}
+	remove_wait_queue(&end->recv_wq, &wait);
+	if (ret == -ETIMEDOUT && nonblock)
+		ret = -EAGAIN;
+	return ret;
+}
+
 /* A receive as @r and @rx ask, both read and checked by the caller. */
 static int alpc_recv(struct alpc_end *end, struct alpc_recv *r,
 		     struct alpc_recv __user *ur, struct alpc_rx *rx)
@@ -820,26 +906,9 @@ static int alpc_recv(struct alpc_end *end, struct alpc_recv *r,
 	int ret = 0;
 
 	mutex_lock(&port->lock);
-	if (list_empty(&end->queue)) {
-		DEFINE_WAIT_FUNC(wait, woken_wake_function);
-		bool nonblock = !timeout;
-
-		add_wait_queue_exclusive(&end->recv_wq, &wait);
-		while (list_empty(&end->queue)) {
-			if (conn && conn->state == ALPC_CONN_CLOSED) {
-				ret = -ECONNRESET;
-				break;
-			}
-			ret = alpc_sleep(port, &wait, &timeout);
-			if (ret)
-				break;
-		}
-		remove_wait_queue(&end->recv_wq, &wait);
-		if (ret == -ETIMEDOUT && nonblock)
-			ret = -EAGAIN;
-		if (ret)
-			goto out_unlock;
-	}
+	ret = alpc_wait_queued(end, &timeout);
+	if (ret)
+		goto out_unlock;
 
 	msg = list_first_entry(&end->queue, struct alpc_msg, node);
 	alpc_msg_info(end, msg, &r->info);
@@ -1462,6 +1531,243 @@ out:
 	return ret;
 }
 
+/*
+ * Builds the bundle for @d: copies the sender's buffer once and reads the
+ * headers from that copy, so what is checked is what is sent. Every
+ * header is checked before anything is queued. Touches user memory.
+ */
+static struct alpc_bundle *alpc_bundle_build(struct alpc_end *end,
+					     const struct alpc_dgrams *d)
+{
+	struct alpc_bundle *b;
+	struct alpc_msg *msgs;
+	u32 i = 0, off = 0;
+	int ret;
+
+	b = kvmalloc(struct_size(b, buf, d->size), GFP_KERNEL_ACCOUNT);
+	if (!b)
+		return ERR_PTR(-ENOMEM);
+	b->hdrs = alpc_msg_array_get(end->conn, d->count);
+	if (!b->hdrs) {
+		kvfree(b);
+		return ERR_PTR(-ENOMEM);
+	}
+	msgs = b->hdrs->msgs;
+	ret = -EFAULT;
+	if (copy_from_user(b->buf, u64_to_user_ptr(d->buf), d->size))
+		goto err;
+
+	for (i = 0; i < d->count; i++) {
+		struct alpc_dgram *h = (struct alpc_dgram *)(b->buf + off);
+		struct alpc_msg *msg = &msgs[i];
+
+		ret = -EINVAL;
+		if (d->size - off < sizeof(*h) || h->id || h->port_context || h->flags)
+			goto err;
+		ret = -EMSGSIZE;
+		if (h->len > end->port->attr.max_msg_len)
+			goto err;
+		ret = -EINVAL;
+		if (d->size - off < ALPC_DGRAM_SIZE(h->len))
+			goto err;
+		INIT_LIST_HEAD(&msg->node);
+		INIT_LIST_HEAD(&msg->req_node);
+		msg->bundle = b;
+		msg->conn = end->conn;
+		msg->type = ALPC_MSG_DATAGRAM;
+		msg->context = h->context;
+		msg->len = h->len;
+		msg->data = (u8 *)(h + 1);
+		off += ALPC_DGRAM_SIZE(h->len);
+	}
+
+	refcount_set(&b->ref, d->count);
+	b->count = d->count;
+	kref_get(&end->conn->ref);
+	b->conn = end->conn;
+	b->tgid = get_pid(task_tgid(current));
+	b->tid = get_pid(task_pid(current));
+	b->cred = get_current_cred();
+	for (i = 0; i < d->count; i++) {
+		msgs[i].tgid = b->tgid;
+		msgs[i].tid = b->tid;
+		msgs[i].cred = b->cred;
+	}
+	return b;
+err:
+	alpc_msg_array_put(end->conn, b->hdrs, i);	/* the first @i are set */
+	kvfree(b);
+	return ERR_PTR(ret);
+}
+
+static bool alpc_dgrams_args_bad(const struct alpc_dgrams *d)
+{
+	return !d->count || d->count > ALPC_BATCH_MAX || d->flags || d->reserved;
+}
+
+/* Fails early on an unwritable output, before anything is sent or taken. */
+static int alpc_dgrams_out(struct alpc_dgrams __user *ud, u32 done, u32 bytes,
+			   u64 first_id)
+{
+	if (put_user(done, &ud->done) || put_user(bytes, &ud->bytes) ||
+	    put_user(first_id, &ud->first_id))
+		return -EFAULT;
+	return 0;
+}
+
+static int alpc_ioctl_send_dgrams(struct alpc_end *end,
+				  struct alpc_dgrams __user *ud)
+{
+	struct alpc_port *port = end->port;
+	struct alpc_wakes wk = {};
+	struct alpc_bundle *b;
+	struct alpc_dgrams d;
+	u32 i, done, bytes;
+	long timeout;
+	u64 first;
+	int ret = 0;
+
+	if (copy_from_user(&d, ud, sizeof(d)))
+		return -EFAULT;
+	if (alpc_dgrams_args_bad(&d) ||
+	    d.size > (u64)d.count * ALPC_DGRAM_SIZE(port->attr.max_msg_len))
+		return -EINVAL;
+	if (end->kind == ALPC_END_PORT)
+		return -EOPNOTSUPP;
+	if (alpc_dgrams_out(ud, 0, 0, 0))
+		return -EFAULT;
+	b = alpc_bundle_build(end, &d);
+	if (IS_ERR(b))
+		return PTR_ERR(b);
+
+	timeout = alpc_timeout(d.timeout_ns);
+	mutex_lock(&port->lock);
+	first = alpc_new_ids(d.count);
+	for (i = 0; i < d.count; i++) {
+		b->hdrs->msgs[i].id = first + i;
+		ret = alpc_queue_msg(end, &b->hdrs->msgs[i], &timeout, NULL, false, &wk);
+		if (ret)
+			break;
+	}
+	alpc_wakes_flush(&wk);
+	mutex_unlock(&port->lock);
+
+	done = i;
+	bytes = done < d.count ? b->hdrs->msgs[done].data - sizeof(struct alpc_dgram) - b->buf :
+		d.size;
+	/* Those not queued are nobody's: drop them, and maybe the bundle. */
+	for (; i < d.count; i++)
+		alpc_bundle_put(b);
+	if (!done)
+		return ret;
+	return alpc_dgrams_out(ud, done, bytes, first);
+}
+
+static bool alpc_msg_plain_dgram(const struct alpc_msg *msg)
+{
+	return msg->type == ALPC_MSG_DATAGRAM && !msg->view.sec && !msg->nfiles;
+}
+
+static int alpc_ioctl_recv_dgrams(struct alpc_end *end,
+				  struct alpc_dgrams __user *ud)
+{
+	struct alpc_port *port = end->port;
+	u32 done = 0, used = 0, need = 0;
+	struct alpc_msg *msg, *tmp, *failed = NULL;
+	struct alpc_dgrams d;
+	LIST_HEAD(delivered);
+	u8 __user *ubuf;
+	LIST_HEAD(taken);
+	long timeout;
+	u64 first = 0;
+	int ret;
+
+	if (copy_from_user(&d, ud, sizeof(d)))
+		return -EFAULT;
+	if (alpc_dgrams_args_bad(&d))
+		return -EINVAL;
+	if (alpc_dgrams_out(ud, 0, 0, 0))
+		return -EFAULT;
+	ubuf = u64_to_user_ptr(d.buf);
+	timeout = alpc_timeout(d.timeout_ns);
+
+	mutex_lock(&port->lock);
+	ret = alpc_wait_queued(end, &timeout);
+	if (ret)
+		goto out_unlock;
+	/* Every datagram taken is charged: alpc_queue_msg() charges them all. */
+	list_for_each_entry_safe(msg, tmp, &end->queue, node) {
+		u32 rec = ALPC_DGRAM_SIZE(msg->len);
+
+		if (done == d.count || !alpc_msg_plain_dgram(msg))
+			break;
+		if (rec > d.size - used) {
+			need = rec;
+			break;
+		}
+		used += rec;
+		alpc_uncharge(msg);
+		list_move_tail(&msg->node, &taken);
+		done++;
+	}
+	if (!done) {
+		ret = need ? -EMSGSIZE : -ENOMSG;
+		/* Another receiver may take it: pass the wake-up on. */
+		wake_up_interruptible(&end->recv_wq);
+		goto out_unlock;
+	}
+	mutex_unlock(&port->lock);
+
+	/* Copy out in order; the first that faults goes back, with the rest. */
+	done = 0;
+	used = 0;
+	list_for_each_entry(msg, &taken, node) {
+		struct alpc_dgram h = {
+			.id = msg->id,
+			.context = msg->context,
+			.len = msg->len,
+		};
+
+		if (end->kind != ALPC_END_CLIENT)
+			h.port_context = msg->conn->port_context;
+		if (msg->cred_changed)
+			h.flags |= ALPC_MSGF_CRED_CHANGED;
+		if (copy_to_user(ubuf + used, &h, sizeof(h)) ||
+		    copy_to_user(ubuf + used + sizeof(h), msg->data, msg->len)) {
+			failed = msg;
+			break;
+		}
+		trace_alpc_receive(msg->conn->id, msg->id, 0, msg->type, msg->len);
+		if (!done)
+			first = msg->id;
+		used += ALPC_DGRAM_SIZE(msg->len);
+		done++;
+	}
+	if (failed)
+		list_cut_before(&delivered, &taken, &failed->node);
+	else
+		list_splice_init(&taken, &delivered);
+	if (failed) {
+		/* Back to the head, as they were, for this or another receiver. */
+		mutex_lock(&port->lock);
+		list_for_each_entry(msg, &taken, node)
+			alpc_charge(msg, msg->dir);
+		list_splice(&taken, &end->queue);
+		wake_up_interruptible(&end->recv_wq);
+		mutex_unlock(&port->lock);
+	}
+	alpc_msg_free_list(&delivered);
+	if (!done)
+		return -EFAULT;
+	return alpc_dgrams_out(ud, done, used, first);
+
+out_unlock:
+	mutex_unlock(&port->lock);
+	if (ret == -EMSGSIZE && put_user(need, &ud->bytes))
+		return -EFAULT;
+	return ret;
+}
+
 long alpc_msg_ioctl(struct alpc_end *end, unsigned int cmd, void __user *uarg)
 {
 	switch (cmd) {
@@ -1479,6 +1785,10 @@ long alpc_msg_ioctl(struct alpc_end *end, unsigned int cmd, void __user *uarg)
 		return alpc_ioctl_access(end, uarg);
 	case ALPC_IOC_BATCH:
 		return alpc_ioctl_batch(end, uarg);
+	case ALPC_IOC_SEND_DGRAMS:
+		return alpc_ioctl_send_dgrams(end, uarg);
+	case ALPC_IOC_RECV_DGRAMS:
+		return alpc_ioctl_recv_dgrams(end, uarg);
 	default:
 		return -ENOTTY;
 	}

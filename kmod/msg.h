@@ -5,6 +5,7 @@
 #include <linux/cred.h>
 #include <linux/list.h>
 #include <linux/pid.h>
+#include <linux/refcount.h>
 #include <linux/rhashtable.h>
 #include <linux/types.h>
 
@@ -57,26 +58,60 @@ struct alpc_msg {
 	u32 len;
 	enum alpc_dir dir;
 	bool charged;			/* counts in conn->queued_*[dir] */
+	bool abandoned;			/* ended while DELIVERING */
+	bool notify_cancel;		/* ... and its receiver is to hear of it */
+	bool peer;			/* sent by a process on the connection: */
+	enum alpc_dir from;		/* ... from this side, */
+	bool cred_changed;		/* ... with other creds than at connect */
 	u32 charged_bytes;
 	enum alpc_req_state state;
 	u32 cp_kind;			/* completion kind, if not @type */
 	int status;			/* ... and its status */
-	bool abandoned;			/* ended while DELIVERING */
-	bool notify_cancel;		/* ... and its receiver is to hear of it */
+	u32 nfiles;			/* fds it carries */
+	struct file **files;
 	struct alpc_end *send_end;	/* requests: may cancel */
 	struct alpc_end *recv_end;	/* requests: may answer, once received */
 	struct alpc_waiter *waiter;
 	struct pid *tgid;		/* the sender's, captured at send */
 	struct pid *tid;
 	const struct cred *cred;
-	bool peer;			/* sent by a process on the connection: */
-	enum alpc_dir from;		/* ... from this side, */
-	bool cred_changed;		/* ... with other creds than at connect */
 	struct alpc_view view;		/* view.sec: a view travels with it */
 	struct alpc_region *region;	/* requests: direct access granted */
-	u32 nfiles;			/* fds it carries */
-	struct file **files;
-	u8 data[];
+	struct alpc_bundle *bundle;	/* part of one: no references of its own */
+	u8 *data;			/* the payload: right after it, or in @bundle */
+};
+
+/*
+ * The headers of a bundle's datagrams. A connection keeps the last array
+ * its bundles freed, zeroed by whoever freed it (mostly the receiver),
+ * for its sender's next bundle: zeroing the headers is most of what a
+ * bundle costs its sender, and this moves it to the other side, as
+ * io_uring's alloc caches keep freed requests for reuse.
+ */
+struct alpc_msg_array {
+	u32 cap;
+	struct alpc_msg msgs[];
+};
+
+/*
+ * The datagrams of one ALPC_IOC_SEND_DGRAMS: the bundle and a copy of the
+ * sender's buffer, which holds their payloads, in one allocation, and
+ * their headers in another (32 of them fit a kmalloc-8k slab object; in
+ * one piece with the buffer they would need pages of their own). The
+ * bundle holds the references a message would (connection, sender's pid,
+ * thread and credentials) once for all of them, and is freed when the
+ * last is. Every message in it is queued, charged and received as any
+ * other: only allocation and freeing differ.
+ */
+struct alpc_bundle {
+	refcount_t ref;			/* its messages not yet freed */
+	struct alpc_conn *conn;
+	struct pid *tgid;
+	struct pid *tid;
+	const struct cred *cred;
+	u32 count;
+	struct alpc_msg_array *hdrs;	/* @count used */
+	u8 buf[];			/* the sender's buffer */
 };
 
 /*

@@ -187,6 +187,7 @@ static void alpc_conn_free(struct kref *ref)
 	alpc_cp_put(conn->client.cp);
 	alpc_cp_put(conn->server.cp);
 	alpc_port_put(conn->port);
+	kvfree(conn->dgram_hdrs);
 	kfree(conn);
 }
 

@@ -27,7 +27,7 @@
 #define ALPC_DEVICE_PATH	"/dev/alpc"
 
 /* Incremented on every change of this header that user space can see. */
-#define ALPC_API_VERSION	3
+#define ALPC_API_VERSION	4
 
 #define ALPC_IOC_MAGIC		0xA7
 
@@ -65,8 +65,11 @@ struct alpc_features {
 #define ALPC_FEAT_SECURITY	(1ULL << 4)
 /* The generic netlink family ALPC_GENL_NAME: dumps, totals, events (version 3). */
 #define ALPC_FEAT_NETLINK	(1ULL << 5)
+/* ALPC_IOC_SEND_DGRAMS and ALPC_IOC_RECV_DGRAMS (version 4). */
+#define ALPC_FEAT_DGRAMS	(1ULL << 6)
 #define ALPC_FEAT_ALL		(ALPC_FEAT_PORTS | ALPC_FEAT_SECTIONS | ALPC_FEAT_BATCH | \
-				 ALPC_FEAT_COMPLETION | ALPC_FEAT_SECURITY | ALPC_FEAT_NETLINK)
+				 ALPC_FEAT_COMPLETION | ALPC_FEAT_SECURITY | ALPC_FEAT_NETLINK | \
+				 ALPC_FEAT_DGRAMS)
 
 #define ALPC_IOC_GET_FEATURES	_IOWR(ALPC_IOC_MAGIC, 0x00, struct alpc_features)
 
@@ -793,6 +796,78 @@ struct alpc_batch {
 };
 
 /**
+ * DOC: ALPC_IOC_SEND_DGRAMS and ALPC_IOC_RECV_DGRAMS
+ *
+ * Many plain datagrams in one buffer and one system call, for streams of
+ * small messages where the per-operation structures of ALPC_IOC_BATCH
+ * cost more than the payloads. A datagram is a struct alpc_dgram header
+ * followed by @len payload bytes, padded with unspecified bytes to a
+ * multiple of 8 (ALPC_DGRAM_SIZE(len) in all); the next one follows.
+ * Each datagram is an ordinary DATAGRAM message: it is charged, counted,
+ * posted to a completion port and received (with ALPC_IOC_RECV too) one
+ * by one.
+ *
+ * ALPC_IOC_SEND_DGRAMS, on a communication port:
+ * In:  @count (1 to ALPC_BATCH_MAX) datagrams in the @size bytes at @buf,
+ *      each header with @len (at most the port's max_msg_len) and
+ *      @context, its @id, @port_context and @flags 0; @timeout_ns, the
+ *      time the whole call may wait for queue space; @flags and
+ *      @reserved, 0.
+ * Out: @done, the datagrams queued, in order, with the consecutive ids
+ *      @first_id, @first_id + 1, ...; @bytes, the bytes of @buf they took.
+ *
+ * Every header is checked before any datagram is queued: a bad one
+ * (EINVAL, EMSGSIZE) queues nothing. As with sendmmsg(), a call that
+ * queued some datagrams before failing (out of time, the connection gone)
+ * succeeds with @done < @count; a call for the rest reports the error.
+ *
+ * ALPC_IOC_RECV_DGRAMS, on a connection or communication port:
+ * In:  @size bytes of room at @buf; @count (1 to ALPC_BATCH_MAX), the
+ *      most datagrams to take; @timeout_ns, how long to wait for the
+ *      first; @flags and @reserved, 0.
+ * Out: @done datagrams at @buf, oldest first, each header with its @id,
+ *      @context, @port_context (as alpc_msg_info's), @len and @flags
+ *      (ALPC_MSGF_CRED_CHANGED); @bytes, the bytes of @buf written;
+ *      @first_id, the id of the first.
+ *
+ * It takes datagrams from the head of the queue for as long as they are
+ * plain (no view, no fds) and fit; others stay queued for ALPC_IOC_RECV.
+ * The sender's pid and uid are not reported: on a communication port it
+ * is the connection's peer (ALPC_MSGF_CRED_CHANGED says when it acts with
+ * other credentials than at connect); ALPC_IOC_RECV reports them.
+ *
+ * Errors, SEND: EMSGSIZE, EAGAIN (queue full and @timeout_ns 0),
+ * ETIMEDOUT, EINTR, ECONNRESET, ENOTCONN, EOPNOTSUPP (on a connection
+ * port), EINVAL, EFAULT, ENOMEM: nothing was queued. RECV: EAGAIN,
+ * ETIMEDOUT, EINTR, ECONNRESET, as ALPC_IOC_RECV; ENOMSG (the oldest
+ * message is not a plain datagram), EMSGSIZE (the oldest datagram does
+ * not fit: @bytes is the room it needs); EFAULT (@buf: nothing was taken,
+ * or @done stops before the datagram that could not be written, which
+ * stays queued with those after it); EINVAL.
+ */
+struct alpc_dgrams {
+	__aligned_u64 buf;
+	__u32 size;
+	__u32 count;
+	__s64 timeout_ns;
+	__u32 flags;
+	__u32 done;
+	__u32 bytes;
+	__u32 reserved;
+	__u64 first_id;
+};
+
+struct alpc_dgram {
+	__u64 id;
+	__u64 context;
+	__u64 port_context;
+	__u32 len;
+	__u32 flags;
+};
+
+#define ALPC_DGRAM_SIZE(len)	(sizeof(struct alpc_dgram) + (((len) + 7) & ~7U))
+
+/**
  * DOC: Completion ports
  *
  * A completion port gathers the events of many ports for one waiter. It
@@ -916,6 +991,8 @@ struct alpc_dequeue {
 #define ALPC_IOC_CREATE_SECTION	_IOW(ALPC_IOC_MAGIC, 0x20, struct alpc_create_section)
 #define ALPC_IOC_ACCESS		_IOWR(ALPC_IOC_MAGIC, 0x21, struct alpc_access)
 #define ALPC_IOC_BATCH		_IOWR(ALPC_IOC_MAGIC, 0x30, struct alpc_batch)
+#define ALPC_IOC_SEND_DGRAMS	_IOWR(ALPC_IOC_MAGIC, 0x31, struct alpc_dgrams)
+#define ALPC_IOC_RECV_DGRAMS	_IOWR(ALPC_IOC_MAGIC, 0x32, struct alpc_dgrams)
 #define ALPC_IOC_CREATE_COMPLETION _IOW(ALPC_IOC_MAGIC, 0x40, struct alpc_create_completion)
 #define ALPC_IOC_ASSOCIATE	_IOW(ALPC_IOC_MAGIC, 0x41, struct alpc_associate)
 #define ALPC_IOC_DEQUEUE	_IOWR(ALPC_IOC_MAGIC, 0x42, struct alpc_dequeue)
