@@ -14,6 +14,10 @@
 // alpc-batched: one-way only, 32 datagrams per ALPC_IOC_BATCH on the
 // sender, receives in batches of up to 32 (the first waits, the others
 // take what is queued).
+//
+// alpc-dgrams: one-way only, 32 datagrams packed into one buffer per
+// ALPC_IOC_SEND_DGRAMS on the sender; the receiver takes up to 32 per
+// ALPC_IOC_RECV_DGRAMS (waiting only for the first).
 #include "alpc_base.hpp"
 
 #include <algorithm>
@@ -255,6 +259,88 @@ private:
     std::vector<std::byte> rbuf_;
 };
 
+class AlpcDgrams : public AlpcBase {
+public:
+    static constexpr unsigned depth = 32;
+
+    std::size_t max_size() const override { return 4096; }
+    bool supports(Pattern p) const override { return p == Pattern::oneway; }
+
+    void prepare(Pattern, std::size_t size) override {
+        alpc_port_attr attr{};
+        attr.max_msg_len = 4096;
+        attr.max_queued_msgs = 1024;
+        attr.max_queued_bytes = 4 << 20;
+        open_port(attr);
+        size_ = size;
+        sbuf_.resize(depth * ALPC_DGRAM_SIZE(size));
+        rbuf_.resize(depth * ALPC_DGRAM_SIZE(size));
+    }
+
+    void server_accept() override { accept_one(); }
+    void client_setup() override { connect_one(); }
+
+    const std::byte* call(const std::byte*, std::size_t) override {
+        failf("alpc-dgrams has no ping-pong");
+    }
+    const std::byte* reply_recv(const std::byte*, std::size_t, bool) override {
+        failf("alpc-dgrams has no ping-pong");
+    }
+
+    void send(const std::byte* msg, std::size_t len) override {
+        alpc_dgram h{};
+        h.len = static_cast<std::uint32_t>(len);
+        std::memcpy(sbuf_.data() + sused_, &h, sizeof(h));
+        std::memcpy(sbuf_.data() + sused_ + sizeof(h), msg, len);
+        sused_ += ALPC_DGRAM_SIZE(len);
+        if (++pending_ == depth)
+            flush();
+    }
+
+    void flush() override {
+        std::size_t off = 0;
+
+        while (pending_) {
+            alpc_dgrams d{};
+            d.buf = ptr(sbuf_.data() + off);
+            d.size = static_cast<std::uint32_t>(sused_ - off);
+            d.count = pending_;
+            d.timeout_ns = -1;
+            xioctl(conn_, ALPC_IOC_SEND_DGRAMS, &d, "SEND_DGRAMS");
+            pending_ -= d.done;
+            off += d.bytes;
+        }
+        sused_ = 0;
+    }
+
+    const std::byte* recv(std::size_t len) override {
+        if (!left_) {
+            alpc_dgrams d{};
+            d.buf = ptr(rbuf_.data());
+            d.size = static_cast<std::uint32_t>(rbuf_.size());
+            d.count = depth;
+            d.timeout_ns = -1;
+            xioctl(port_, ALPC_IOC_RECV_DGRAMS, &d, "RECV_DGRAMS");
+            left_ = d.done;
+            next_ = rbuf_.data();
+        }
+        alpc_dgram h;
+        std::memcpy(&h, next_, sizeof(h));
+        if (h.len != len)
+            failf("datagram of %u bytes, expected %zu", h.len, len);
+        const std::byte* payload = next_ + sizeof(h);
+        next_ += ALPC_DGRAM_SIZE(h.len);
+        left_--;
+        return payload;
+    }
+
+private:
+    std::vector<std::byte> sbuf_, rbuf_;
+    std::size_t size_ = 0, sused_ = 0;
+    unsigned pending_ = 0, left_ = 0;
+    const std::byte* next_ = nullptr;
+};
+
 } // namespace
 
 std::unique_ptr<Transport> make_alpc_section() {
@@ -263,6 +349,10 @@ std::unique_ptr<Transport> make_alpc_section() {
 
 std::unique_ptr<Transport> make_alpc_batched() {
     return std::make_unique<AlpcBatched>();
+}
+
+std::unique_ptr<Transport> make_alpc_dgrams() {
+    return std::make_unique<AlpcDgrams>();
 }
 
 } // namespace bench

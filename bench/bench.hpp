@@ -105,6 +105,7 @@ const std::vector<TransportInfo>& transport_table();
 std::unique_ptr<Transport> make_alpc_inline();
 std::unique_ptr<Transport> make_alpc_section();
 std::unique_ptr<Transport> make_alpc_batched();
+std::unique_ptr<Transport> make_alpc_dgrams();
 std::string alpc_unavailable();
 std::unique_ptr<Transport> make_pipe();
 std::unique_ptr<Transport> make_unix_stream();

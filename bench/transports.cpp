@@ -17,6 +17,7 @@ const std::vector<TransportInfo>& transport_table() {
         {"alpc-inline", alpc_unavailable, make_alpc_inline},
         {"alpc-section", alpc_unavailable, make_alpc_section},
         {"alpc-batched", alpc_unavailable, make_alpc_batched},
+        {"alpc-dgrams", alpc_unavailable, make_alpc_dgrams},
         {"pipe", always, make_pipe},
         {"unix-stream", always, make_unix_stream},
         {"unix-seqpacket", always, make_unix_seqpacket},
