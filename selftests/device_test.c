@@ -65,16 +65,20 @@ TEST_F(dev, features_query_reports_version)
 	EXPECT_EQ(0, f.flags);
 }
 
-/* Version 3 modules offer port security, secure connect, pidfds and fd passing. */
-TEST_F(dev, version_3_reports_security_feature)
+/*
+ * Version 3 modules offer port security, secure connect, pidfds and fd
+ * passing; version 4 adds ALPC_IOC_SEND_DGRAMS and RECV_DGRAMS.
+ */
+TEST_F(dev, version_4_reports_security_and_dgrams_features)
 {
 	struct alpc_features f;
 
 	memset(&f, 0, sizeof(f));
 	ASSERT_EQ(0, alpc_get_features(self->fd, &f));
-	ASSERT_EQ(3, ALPC_API_VERSION);
-	EXPECT_EQ(3, f.version);
+	ASSERT_EQ(4, ALPC_API_VERSION);
+	EXPECT_EQ(4, f.version);
 	EXPECT_EQ(ALPC_FEAT_SECURITY, f.features & ALPC_FEAT_SECURITY);
+	EXPECT_EQ(ALPC_FEAT_DGRAMS, f.features & ALPC_FEAT_DGRAMS);
 	EXPECT_EQ(ALPC_FEAT_ALL, f.features);
 }
 
