@@ -19,6 +19,9 @@ SIZES = [16, 64, 240, 4096, 65536, 1 << 20, 16 << 20]
 ALPC = "alpc-inline"
 # alpc p50 / other p50 at 64 bytes must be at most this (issue 4).
 TARGETS = {"pipe": 0.75, "unix-stream": 0.6, "binder": 0.6}
+# 64 B one-way, 32 messages per ioctl, over one per ioctl: at least (issue 6).
+BATCHED = ("alpc-batched", "alpc-dgrams")
+BATCH_TARGET = 4.0
 
 
 def size_name(s):
@@ -79,6 +82,16 @@ def tables(line, records):
             r64 = ow.get((t, 64))
             extra = f"{r64['msgs_per_s']:>10.0f}" if r64 else ""
             print(f"{t:<15}{row}{extra}")
+        one = ow.get((ALPC, 64))
+        if one and any((t, 64) in ow for t in BATCHED):
+            print(f"\n[{line}] 64 B one-way, 32 per ioctl, against {ALPC}'s one per ioctl, {pl}:")
+            for t in BATCHED:
+                r = ow.get((t, 64))
+                if not r:
+                    continue
+                ratio = r["msgs_per_s"] / one["msgs_per_s"]
+                verdict = "meets" if ratio >= BATCH_TARGET else "MISSES"
+                print(f"  {t:<14} {ratio:5.2f}x  (target >= {BATCH_TARGET:g}x: {verdict})")
         a = pp.get((ALPC, 64))
         if not a:
             continue

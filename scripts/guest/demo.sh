@@ -85,7 +85,7 @@ grep -q ' 3 closed, 1 died,' server.log || fail "the server's totals are off"
 # A short benchmark, in this VM: the full one is make bench.
 echo "demo: a short benchmark in this VM (software-emulated: compare, don't quote)"
 $T/alpc_bench --sizes 64,1M --placement unpinned --scale 0.3 \
-	--transports alpc-inline,alpc-section,alpc-batched,pipe,unix-stream,binder \
+	--transports alpc-inline,alpc-section,alpc-batched,alpc-dgrams,pipe,unix-stream,binder \
 	--binder-module /lib/binder_linux.ko >bench.log 2>&1 || fail "alpc_bench exited with status $?"
 grep -v '^bench:' bench.log
 
