@@ -249,12 +249,18 @@ void alpc_msg_free_list(struct list_head *list)
 		alpc_msg_free(msg);
 }
 
-bool alpc_has_space(struct alpc_conn *conn, enum alpc_dir dir, u32 len)
+/* Whether @conn's queue charges in @dir leave room for @n messages of @bytes in all. */
+static bool alpc_has_room(struct alpc_conn *conn, enum alpc_dir dir, u32 n, u64 bytes)
 {
 	const struct alpc_port_attr *attr = &conn->port->attr;
 
-	return conn->queued_msgs[dir] < attr->max_queued_msgs &&
-	       conn->queued_bytes[dir] + len <= attr->max_queued_bytes;
+	return conn->queued_msgs[dir] + n <= attr->max_queued_msgs &&
+	       conn->queued_bytes[dir] + bytes <= attr->max_queued_bytes;
+}
+
+bool alpc_has_space(struct alpc_conn *conn, enum alpc_dir dir, u32 len)
+{
+	return alpc_has_room(conn, dir, 1, len);
 }
 
 static void alpc_charge(struct alpc_msg *msg, enum alpc_dir dir)
@@ -574,45 +580,53 @@ void alpc_end_purge(struct alpc_end *end, struct list_head *dispose)
 }
 
 /*
- * Queues @msg, a REQUEST or DATAGRAM sent on @end, for the other end of
- * the connection, waiting up to *@timeout for room. @w: the sender will
- * wait for the answer. Called and returns with the port's lock held.
+ * Waits up to *@timeout for @end's connection to have room for @n
+ * messages of @bytes in all, queued in @end's direction. Whoever is to
+ * make room must first hear of what @wk has queued. Called and returns
+ * with the port's lock held.
  */
-static int alpc_queue_msg(struct alpc_end *end, struct alpc_msg *msg,
-			  long *timeout, struct alpc_waiter *w, bool sync,
+static int alpc_wait_room(struct alpc_end *end, u32 n, u64 bytes, long *timeout,
 			  struct alpc_wakes *wk)
+{
+	DEFINE_WAIT_FUNC(wait, woken_wake_function);
+	struct alpc_conn *conn = end->conn;
+	enum alpc_dir dir = alpc_end_dir(end);
+	bool nonblock = !*timeout;
+	int ret = 0;
+
+	if (conn->state == ALPC_CONN_CONNECTING)
+		return -ENOTCONN;
+	if (conn->state != ALPC_CONN_CONNECTED || alpc_has_room(conn, dir, n, bytes))
+		goto out;
+	alpc_wakes_flush(wk);
+	add_wait_queue(&conn->wq, &wait);
+	while (conn->state == ALPC_CONN_CONNECTED && !alpc_has_room(conn, dir, n, bytes)) {
+		ret = alpc_sleep(conn->port, &wait, timeout);
+		if (ret)
+			break;
+	}
+	remove_wait_queue(&conn->wq, &wait);
+	if (ret == -ETIMEDOUT && nonblock)
+		ret = -EAGAIN;
+out:
+	if (!ret && conn->state != ALPC_CONN_CONNECTED)
+		ret = -ECONNRESET;
+	return ret;
+}
+
+/*
+ * Queues @msg, sent on @end, for the other end of its connection, which
+ * is connected and has room for it; an alpc_queue_msg() without the
+ * wait. Fails only to enter a request in the request table. Called with
+ * the port's lock held.
+ */
+static int alpc_enqueue_sent(struct alpc_end *end, struct alpc_msg *msg,
+			     struct alpc_waiter *w, bool sync, struct alpc_wakes *wk)
 {
 	struct alpc_conn *conn = end->conn;
 	enum alpc_dir dir = alpc_end_dir(end);
 	struct alpc_end *dest;
-	int ret = 0;
-
-	if (!alpc_view_ok(msg, conn))
-		return -EINVAL;
-	if (conn->state == ALPC_CONN_CONNECTING)
-		return -ENOTCONN;
-	if (conn->state == ALPC_CONN_CONNECTED &&
-	    !alpc_has_space(conn, dir, msg->len)) {
-		DEFINE_WAIT_FUNC(wait, woken_wake_function);
-		bool nonblock = !*timeout;
-
-		/* Whoever is to make room must first hear of what is queued. */
-		alpc_wakes_flush(wk);
-		add_wait_queue(&conn->wq, &wait);
-		while (conn->state == ALPC_CONN_CONNECTED &&
-		       !alpc_has_space(conn, dir, msg->len)) {
-			ret = alpc_sleep(conn->port, &wait, timeout);
-			if (ret)
-				break;
-		}
-		remove_wait_queue(&conn->wq, &wait);
-		if (ret == -ETIMEDOUT && nonblock)
-			ret = -EAGAIN;
-		if (ret)
-			return ret;
-	}
-	if (conn->state != ALPC_CONN_CONNECTED)
-		return -ECONNRESET;
+	int ret;
 
 	if (!msg->id)		/* a bundle's have theirs */
 		msg->id = alpc_new_id();
@@ -638,6 +652,25 @@ static int alpc_queue_msg(struct alpc_end *end, struct alpc_msg *msg,
 	wk->nr++;
 	alpc_msg_enqueue_nowake(dest, msg);
 	return 0;
+}
+
+/*
+ * Queues @msg, a REQUEST or DATAGRAM sent on @end, for the other end of
+ * the connection, waiting up to *@timeout for room. @w: the sender will
+ * wait for the answer. Called and returns with the port's lock held.
+ */
+static int alpc_queue_msg(struct alpc_end *end, struct alpc_msg *msg,
+			  long *timeout, struct alpc_waiter *w, bool sync,
+			  struct alpc_wakes *wk)
+{
+	int ret;
+
+	if (!alpc_view_ok(msg, end->conn))
+		return -EINVAL;
+	ret = alpc_wait_room(end, 1, msg->len, timeout, wk);
+	if (ret)
+		return ret;
+	return alpc_enqueue_sent(end, msg, w, sync, wk);
 }
 
 /*
@@ -1553,6 +1586,7 @@ static struct alpc_bundle *alpc_bundle_build(struct alpc_end *end,
 		return ERR_PTR(-ENOMEM);
 	}
 	msgs = b->hdrs->msgs;
+	b->bytes = 0;
 	ret = -EFAULT;
 	if (copy_from_user(b->buf, u64_to_user_ptr(d->buf), d->size))
 		goto err;
@@ -1579,7 +1613,13 @@ static struct alpc_bundle *alpc_bundle_build(struct alpc_end *end,
 		msg->len = h->len;
 		msg->data = (u8 *)(h + 1);
 		off += ALPC_DGRAM_SIZE(h->len);
+		b->bytes += h->len;
 	}
+	/* Never to fit in the queue at once. */
+	ret = -EMSGSIZE;
+	if (d->count > end->port->attr.max_queued_msgs ||
+	    b->bytes > end->port->attr.max_queued_bytes)
+		goto err;
 
 	refcount_set(&b->ref, d->count);
 	b->count = d->count;
@@ -1622,10 +1662,10 @@ static int alpc_ioctl_send_dgrams(struct alpc_end *end,
 	struct alpc_wakes wk = {};
 	struct alpc_bundle *b;
 	struct alpc_dgrams d;
-	u32 i, done, bytes;
 	long timeout;
 	u64 first;
-	int ret = 0;
+	int ret;
+	u32 i;
 
 	if (copy_from_user(&d, ud, sizeof(d)))
 		return -EFAULT;
@@ -1640,27 +1680,27 @@ static int alpc_ioctl_send_dgrams(struct alpc_end *end,
 	if (IS_ERR(b))
 		return PTR_ERR(b);
 
+	/* All or none: room for every datagram, or a wait for it. */
 	timeout = alpc_timeout(d.timeout_ns);
 	mutex_lock(&port->lock);
-	first = alpc_new_ids(d.count);
-	for (i = 0; i < d.count; i++) {
-		b->hdrs->msgs[i].id = first + i;
-		ret = alpc_queue_msg(end, &b->hdrs->msgs[i], &timeout, NULL, false, &wk);
-		if (ret)
-			break;
+	ret = alpc_wait_room(end, d.count, b->bytes, &timeout, NULL);
+	if (!ret) {
+		first = alpc_new_ids(d.count);
+		for (i = 0; i < d.count; i++) {
+			b->hdrs->msgs[i].id = first + i;
+			/* A datagram's cannot fail. */
+			alpc_enqueue_sent(end, &b->hdrs->msgs[i], NULL, false, &wk);
+		}
+		alpc_wakes_flush(&wk);
 	}
-	alpc_wakes_flush(&wk);
 	mutex_unlock(&port->lock);
-
-	done = i;
-	bytes = done < d.count ? b->hdrs->msgs[done].data - sizeof(struct alpc_dgram) - b->buf :
-		d.size;
-	/* Those not queued are nobody's: drop them, and maybe the bundle. */
-	for (; i < d.count; i++)
-		alpc_bundle_put(b);
-	if (!done)
+	if (ret) {
+		/* Nobody else has seen them: drop them all, and the bundle. */
+		for (i = 0; i < d.count; i++)
+			alpc_bundle_put(b);
 		return ret;
-	return alpc_dgrams_out(ud, done, bytes, first);
+	}
+	return alpc_dgrams_out(ud, d.count, d.size, first);
 }
 
 static bool alpc_msg_plain_dgram(const struct alpc_msg *msg)

@@ -110,6 +110,7 @@ struct alpc_bundle {
 	struct pid *tid;
 	const struct cred *cred;
 	u32 count;
+	u64 bytes;			/* their payloads' */
 	struct alpc_msg_array *hdrs;	/* @count used */
 	u8 buf[];			/* the sender's buffer */
 };

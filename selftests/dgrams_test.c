@@ -2,9 +2,9 @@
 /*
  * ALPC_IOC_SEND_DGRAMS and ALPC_IOC_RECV_DGRAMS: many datagrams in one
  * buffer. Each is an ordinary message (ids, order, charges, completion
- * entries, ALPC_IOC_RECV); a bad header queues nothing; a partial send is
- * reported as sendmmsg() reports one; a receive stops at what it may not
- * take, and a fault while copying out leaves the rest queued.
+ * entries, ALPC_IOC_RECV); a send queues all its datagrams or none; a
+ * receive stops at what it may not take, and a fault while copying out
+ * leaves the rest queued.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -189,7 +189,7 @@ TEST_F(dgrams, feature_is_reported)
 TEST_F(dgrams, round_trip_of_mixed_sizes)
 {
 	static const __u32 lens[] = { 0, 1, 7, 8, 9, 64, 255, ALPC_MSG_DEFAULT_MAX };
-	int n = sizeof(lens) / sizeof(lens[0]);
+	int n = ARRAY_SIZE(lens);
 	struct alpc_dgrams d, r;
 
 	dgrams_init(&d, self->buf, pack(self->buf, lens, n, 500), n, 0);
@@ -443,10 +443,15 @@ static void send_fails(struct __test_metadata *_metadata, int fd, int peer,
 	expect_empty(_metadata, peer);
 }
 
-/* Header number @i of @n datagrams of 8 bytes, for corrupting. */
+/* Header number @i of datagrams of @len bytes, for corrupting. */
+static struct alpc_dgram *nth_len(char *buf, __u32 len, int i)
+{
+	return (struct alpc_dgram *)(buf + i * ALPC_DGRAM_SIZE(len));
+}
+
 static struct alpc_dgram *nth(char *buf, int i)
 {
-	return (struct alpc_dgram *)(buf + i * ALPC_DGRAM_SIZE(8));
+	return nth_len(buf, 8, i);
 }
 
 /*
@@ -628,78 +633,112 @@ TEST_F(dgrams, fault_while_copying_out_requeues_the_rest)
 }
 
 /*
- * A send that finds the queue full part way queues what fits and reports
- * it, as sendmmsg() does; the rest, sent again, fails with the errno.
- * Queue charges come back as the datagrams are received.
+ * All or none: a send waits for room for every datagram it carries, and
+ * without it (timeout 0, or run out) queues none.
  */
-TEST_F(dgrams, partial_send_on_full_queue)
+TEST_F(dgrams, send_is_all_or_none_on_a_full_queue)
 {
 	int port = -1, client = -1, comm = -1;
 	struct alpc_dgrams d, r;
-	__u32 rec = ALPC_DGRAM_SIZE(8);
 	__s64 start;
+	__u64 first;
 
 	open_pair(_metadata, self->dev, 4, ALPC_ACCEPT_COMM_PORT, "dgfull", &port, &client, &comm);
-	dgrams_init(&d, self->buf, pack_same(self->buf, 8, 6, 0), 6, 0);
-	ASSERT_EQ(0, send_dgrams(client, &d));
-	EXPECT_EQ(4, d.done);
-	EXPECT_EQ(4 * rec, d.bytes);
-
-	dgrams_init(&r, self->buf + d.bytes, d.size - d.bytes, 6 - d.done, 0);
-	ASSERT_EQ(-1, send_dgrams(client, &r));
+	first = send_n(_metadata, client, 8, 2, 0);
+	dgrams_init(&d, self->buf, pack_same(self->buf, 8, 3, 2), 3, 0);
+	ASSERT_EQ(-1, send_dgrams(client, &d));
 	EXPECT_EQ(EAGAIN, errno);
-	EXPECT_EQ(0, r.done);
-	r.timeout_ns = 50 * ALPC_NS_PER_MS;
+	EXPECT_EQ(0, d.done);
+	d.timeout_ns = 50 * ALPC_NS_PER_MS;
 	start = alpc_now_ns();
-	ASSERT_EQ(-1, send_dgrams(client, &r));
+	ASSERT_EQ(-1, send_dgrams(client, &d));
 	EXPECT_EQ(ETIMEDOUT, errno);
 	EXPECT_LE(ALPC_MIN_WAIT_NS(50 * ALPC_NS_PER_MS), alpc_now_ns() - start);
 
-	dgrams_init(&d, malloc(BUF_SIZE), BUF_SIZE, ALPC_BATCH_MAX, 0);
-	ASSERT_EQ(0, recv_dgrams(comm, &d));
-	EXPECT_EQ(4, d.done);
-	ASSERT_EQ(0, send_dgrams(client, &r));
+	/* Still the two, and no more; with them gone, the three fit. */
+	dgrams_init(&r, self->buf + BUF_SIZE / 2, BUF_SIZE / 2, ALPC_BATCH_MAX, 0);
+	ASSERT_EQ(0, recv_dgrams(comm, &r));
 	EXPECT_EQ(2, r.done);
-	ASSERT_EQ(0, recv_dgrams(comm, &d));
-	EXPECT_EQ(2, d.done);
-	EXPECT_EQ(4, header_at((void *)(uintptr_t)d.buf, 0).context);
-	free((void *)(uintptr_t)d.buf);
+	EXPECT_EQ(first, r.first_id);
+	expect_empty(_metadata, comm);
+	d.timeout_ns = 0;
+	ASSERT_EQ(0, send_dgrams(client, &d));
+	EXPECT_EQ(3, d.done);
+	EXPECT_EQ(d.size, d.bytes);
+	ASSERT_EQ(0, recv_dgrams(comm, &r));
+	EXPECT_EQ(3, r.done);
+	EXPECT_EQ(d.first_id, r.first_id);
+	EXPECT_EQ(2, header_at(self->buf + BUF_SIZE / 2, 0).context);
 	alpc_close_pair(client, comm, port);
 }
 
-/* A send that waits for room gets it as the receiver drains: 64 through a queue of 2. */
-TEST_F(dgrams, blocked_send_completes_as_receiver_drains)
+/* A bundle the queue could never hold at once is EMSGSIZE, by count or by bytes. */
+TEST_F(dgrams, bundle_over_the_queue_limits_is_emsgsize)
 {
-	static __u32 lens[64];
-	int port = -1, client = -1, comm = -1, got = 0, i;
+	int port = -1, client = -1, comm = -1;
+	struct alpc_port_attr attr;
+	char name[ALPC_NAME_MAX];
+	struct alpc_dgrams d;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.max_msg_len = 512;
+	attr.max_queued_msgs = 4;
+	attr.max_queued_bytes = 1024;
+	alpc_port_name(name, "dglim");
+	client = alpc_open_pair(self->dev, name, &attr, CTX, ALPC_ACCEPT_COMM_PORT,
+				&port, &comm, NULL);
+	ASSERT_LE(0, client);
+	dgrams_init(&d, self->buf, pack_same(self->buf, 8, 5, 0), 5, ALPC_WAIT_NS);
+	send_fails(_metadata, client, comm, &d, EMSGSIZE);
+	dgrams_init(&d, self->buf, pack_same(self->buf, 256, 4, 0), 4, ALPC_WAIT_NS);
+	nth_len(self->buf, 256, 3)->len = 1024 - 3 * 256 + 1;
+	d.size = 3 * ALPC_DGRAM_SIZE(256) + ALPC_DGRAM_SIZE(1024 - 3 * 256 + 1);
+	send_fails(_metadata, client, comm, &d, EMSGSIZE);
+	/* Exactly the limits: it goes. */
+	nth_len(self->buf, 256, 3)->len = 256;
+	d.size = 4 * ALPC_DGRAM_SIZE(256);
+	ASSERT_EQ(0, send_dgrams(client, &d));
+	EXPECT_EQ(4, d.done);
+	alpc_close_pair(client, comm, port);
+}
+
+/*
+ * A send that waits for room waits for room for all of it: a bundle of
+ * 8 behind 8 queued goes only when the receiver has taken all 8, and the
+ * receiver gets every bundle, in order.
+ */
+TEST_F(dgrams, blocked_send_waits_for_room_for_all)
+{
+	int port = -1, client = -1, comm = -1, i;
+	struct alpc_msg_info info;
 	struct alpc_dgrams d, r;
 	struct alpc_call call;
 	char *rbuf = malloc(BUF_SIZE);
+	__u64 first;
 
 	ASSERT_NE(NULL, rbuf);
-	open_pair(_metadata, self->dev, 2, ALPC_ACCEPT_COMM_PORT, "dgblk", &port, &client, &comm);
-	for (i = 0; i < 64; i++)
-		lens[i] = i;
-	dgrams_init(&d, self->buf, pack(self->buf, lens, 64, 0), 64, ALPC_WAIT_NS);
+	open_pair(_metadata, self->dev, 8, ALPC_ACCEPT_COMM_PORT, "dgblk", &port, &client, &comm);
+	first = send_n(_metadata, client, 16, 8, 0);
+	dgrams_init(&d, self->buf, pack_same(self->buf, 16, 8, 8), 8, ALPC_WAIT_NS);
 	ASSERT_EQ(0, alpc_call_start(&call, client, ALPC_IOC_SEND_DGRAMS, &d));
-	while (got < 64) {
-		__u32 off = 0;
-
-		dgrams_init(&r, rbuf, BUF_SIZE, ALPC_BATCH_MAX, ALPC_WAIT_NS);
-		ASSERT_EQ(0, recv_dgrams(comm, &r));
-		ASSERT_GE(2, r.done);
-		for (i = 0; i < r.done; i++, got++) {
-			struct alpc_dgram h = header_at(rbuf, off);
-
-			EXPECT_EQ(got, h.context);
-			EXPECT_EQ(got, h.len);
-			EXPECT_TRUE(alpc_check_fill(rbuf + off + sizeof(h), h.len, got));
-			off += ALPC_DGRAM_SIZE(h.len);
-		}
+	for (i = 0; i < 7; i++) {
+		ASSERT_EQ(0, alpc_recv(comm, rbuf, 16, 0, &info));
+		EXPECT_EQ(first + i, info.id);
+		EXPECT_TRUE(alpc_call_still_waits(&call, i ? 5 : 100));
 	}
+	ASSERT_EQ(0, alpc_recv(comm, rbuf, 16, 0, &info));
 	ASSERT_EQ(0, alpc_call_join(&call));
-	EXPECT_EQ(64, d.done);
-	EXPECT_EQ(d.size, d.bytes);
+	EXPECT_EQ(8, d.done);
+	dgrams_init(&r, rbuf, BUF_SIZE, ALPC_BATCH_MAX, 0);
+	ASSERT_EQ(0, recv_dgrams(comm, &r));
+	EXPECT_EQ(8, r.done);
+	EXPECT_EQ(d.first_id, r.first_id);
+	for (i = 0; i < 8; i++) {
+		struct alpc_dgram h = header_at(rbuf, i * ALPC_DGRAM_SIZE(16));
+
+		EXPECT_EQ(8 + i, h.context);
+		EXPECT_TRUE(alpc_check_fill(rbuf + i * ALPC_DGRAM_SIZE(16) + sizeof(h), 16, 8 + i));
+	}
 	free(rbuf);
 	alpc_close_pair(client, comm, port);
 }

@@ -809,17 +809,18 @@ struct alpc_batch {
  *
  * ALPC_IOC_SEND_DGRAMS, on a communication port:
  * In:  @count (1 to ALPC_BATCH_MAX) datagrams in the @size bytes at @buf,
- *      each header with @len (at most the port's max_msg_len) and
- *      @context, its @id, @port_context and @flags 0; @timeout_ns, the
- *      time the whole call may wait for queue space; @flags and
+ *      padding included, each header with @len (at most the port's
+ *      max_msg_len) and @context, its @id, @port_context and @flags 0;
+ *      @timeout_ns, how long to wait for queue room; @flags and
  *      @reserved, 0.
- * Out: @done, the datagrams queued, in order, with the consecutive ids
- *      @first_id, @first_id + 1, ...; @bytes, the bytes of @buf they took.
+ * Out: @done, @count; @bytes, the bytes of @buf they took; @first_id:
+ *      the datagrams have the consecutive ids @first_id, @first_id + 1, ...
  *
- * Every header is checked before any datagram is queued: a bad one
- * (EINVAL, EMSGSIZE) queues nothing. As with sendmmsg(), a call that
- * queued some datagrams before failing (out of time, the connection gone)
- * succeeds with @done < @count; a call for the rest reports the error.
+ * All or none: every header is checked first, and the datagrams are
+ * queued together once the connection has room for all of them, or not
+ * at all. A bundle that could never fit, more datagrams than the port's
+ * max_queued_msgs or more payload bytes than its max_queued_bytes, is
+ * EMSGSIZE.
  *
  * ALPC_IOC_RECV_DGRAMS, on a connection or communication port:
  * In:  @size bytes of room at @buf; @count (1 to ALPC_BATCH_MAX), the
@@ -836,7 +837,7 @@ struct alpc_batch {
  * is the connection's peer (ALPC_MSGF_CRED_CHANGED says when it acts with
  * other credentials than at connect); ALPC_IOC_RECV reports them.
  *
- * Errors, SEND: EMSGSIZE, EAGAIN (queue full and @timeout_ns 0),
+ * Errors, SEND: EMSGSIZE, EAGAIN (no room and @timeout_ns 0),
  * ETIMEDOUT, EINTR, ECONNRESET, ENOTCONN, EOPNOTSUPP (on a connection
  * port), EINVAL, EFAULT, ENOMEM: nothing was queued. RECV: EAGAIN,
  * ETIMEDOUT, EINTR, ECONNRESET, as ALPC_IOC_RECV; ENOMSG (the oldest
