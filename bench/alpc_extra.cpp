@@ -298,18 +298,16 @@ public:
     }
 
     void flush() override {
-        std::size_t off = 0;
-
-        while (pending_) {
-            alpc_dgrams d{};
-            d.buf = ptr(sbuf_.data() + off);
-            d.size = static_cast<std::uint32_t>(sused_ - off);
-            d.count = pending_;
-            d.timeout_ns = -1;
-            xioctl(conn_, ALPC_IOC_SEND_DGRAMS, &d, "SEND_DGRAMS");
-            pending_ -= d.done;
-            off += d.bytes;
-        }
+        if (!pending_)
+            return;
+        // All or none: waits for room for the lot.
+        alpc_dgrams d{};
+        d.buf = ptr(sbuf_.data());
+        d.size = static_cast<std::uint32_t>(sused_);
+        d.count = pending_;
+        d.timeout_ns = -1;
+        xioctl(conn_, ALPC_IOC_SEND_DGRAMS, &d, "SEND_DGRAMS");
+        pending_ = 0;
         sused_ = 0;
     }
 
