@@ -1615,6 +1615,10 @@ static struct alpc_bundle *alpc_bundle_build(struct alpc_end *end,
 		off += ALPC_DGRAM_SIZE(h->len);
 		b->bytes += h->len;
 	}
+	/* No room to spare: the bundle holds no more than its datagrams. */
+	ret = -EINVAL;
+	if (off != d->size)
+		goto err;
 	/* Never to fit in the queue at once. */
 	ret = -EMSGSIZE;
 	if (d->count > end->port->attr.max_queued_msgs ||
@@ -1669,9 +1673,11 @@ static int alpc_ioctl_send_dgrams(struct alpc_end *end,
 
 	if (copy_from_user(&d, ud, sizeof(d)))
 		return -EFAULT;
-	if (alpc_dgrams_args_bad(&d) ||
-	    d.size > (u64)d.count * ALPC_DGRAM_SIZE(port->attr.max_msg_len))
+	if (alpc_dgrams_args_bad(&d))
 		return -EINVAL;
+	/* More than @count datagrams of the port's largest: one is larger. */
+	if (d.size > d.count * ALPC_DGRAM_SIZE(port->attr.max_msg_len))
+		return -EMSGSIZE;
 	if (end->kind == ALPC_END_PORT)
 		return -EOPNOTSUPP;
 	if (alpc_dgrams_out(ud, 0, 0, 0))
@@ -1714,6 +1720,7 @@ static int alpc_ioctl_recv_dgrams(struct alpc_end *end,
 	struct alpc_port *port = end->port;
 	u32 done = 0, used = 0, need = 0;
 	struct alpc_msg *msg, *tmp, *failed = NULL;
+	struct list_head *back;
 	struct alpc_dgrams d;
 	LIST_HEAD(delivered);
 	u8 __user *ubuf;
@@ -1777,7 +1784,6 @@ static int alpc_ioctl_recv_dgrams(struct alpc_end *end,
 			failed = msg;
 			break;
 		}
-		trace_alpc_receive(msg->conn->id, msg->id, 0, msg->type, msg->len);
 		if (!done)
 			first = msg->id;
 		used += ALPC_DGRAM_SIZE(msg->len);
@@ -1787,19 +1793,24 @@ static int alpc_ioctl_recv_dgrams(struct alpc_end *end,
 		list_cut_before(&delivered, &taken, &failed->node);
 	else
 		list_splice_init(&taken, &delivered);
-	if (failed) {
+	/* Unless the caller learns what it got, it got nothing: all go back. */
+	ret = done ? alpc_dgrams_out(ud, done, used, first) : -EFAULT;
+	if (ret)
+		list_splice_tail_init(&taken, &delivered);
+	back = ret ? &delivered : &taken;
+	if (!list_empty(back)) {
 		/* Back to the head, as they were, for this or another receiver. */
 		mutex_lock(&port->lock);
-		list_for_each_entry(msg, &taken, node)
+		list_for_each_entry(msg, back, node)
 			alpc_charge(msg, msg->dir);
-		list_splice(&taken, &end->queue);
+		list_splice_init(back, &end->queue);
 		wake_up_interruptible(&end->recv_wq);
 		mutex_unlock(&port->lock);
 	}
+	list_for_each_entry(msg, &delivered, node)
+		trace_alpc_receive(msg->conn->id, msg->id, 0, msg->type, msg->len);
 	alpc_msg_free_list(&delivered);
-	if (!done)
-		return -EFAULT;
-	return alpc_dgrams_out(ud, done, used, first);
+	return ret;
 
 out_unlock:
 	mutex_unlock(&port->lock);

@@ -479,9 +479,12 @@ TEST_F(dgrams, bad_send_queues_nothing)
 	/* The last record's padding cut off. */
 	dgrams_init(&d, self->buf, size - 1, 4, 0);
 	send_fails(_metadata, self->client, self->comm, &d, EINVAL);
+	/* Room to spare after the last. */
+	dgrams_init(&d, self->buf, size + 8, 4, 0);
+	send_fails(_metadata, self->client, self->comm, &d, EINVAL);
 	/* More bytes than @count records of the port's largest could take. */
 	dgrams_init(&d, self->buf, ALPC_DGRAM_SIZE(ALPC_MSG_DEFAULT_MAX) + 8, 1, 0);
-	send_fails(_metadata, self->client, self->comm, &d, EINVAL);
+	send_fails(_metadata, self->client, self->comm, &d, EMSGSIZE);
 
 	dgrams_init(&d, self->buf, size, 4, 0);
 	nth(self->buf, 3)->id = 1;

@@ -809,7 +809,7 @@ struct alpc_batch {
  *
  * ALPC_IOC_SEND_DGRAMS, on a communication port:
  * In:  @count (1 to ALPC_BATCH_MAX) datagrams in the @size bytes at @buf,
- *      padding included, each header with @len (at most the port's
+ *      exactly, padding included, each header with @len (at most the port's
  *      max_msg_len) and @context, its @id, @port_context and @flags 0;
  *      @timeout_ns, how long to wait for queue room; @flags and
  *      @reserved, 0.
@@ -820,7 +820,8 @@ struct alpc_batch {
  * queued together once the connection has room for all of them, or not
  * at all. A bundle that could never fit, more datagrams than the port's
  * max_queued_msgs or more payload bytes than its max_queued_bytes, is
- * EMSGSIZE.
+ * EMSGSIZE, as is a @size over @count times the record of a datagram of
+ * max_msg_len bytes (it is checked before the headers are read).
  *
  * ALPC_IOC_RECV_DGRAMS, on a connection or communication port:
  * In:  @size bytes of room at @buf; @count (1 to ALPC_BATCH_MAX), the
@@ -837,14 +838,20 @@ struct alpc_batch {
  * is the connection's peer (ALPC_MSGF_CRED_CHANGED says when it acts with
  * other credentials than at connect); ALPC_IOC_RECV reports them.
  *
+ * A receive whose @buf faults part way succeeds with the datagrams
+ * written before the fault; the one that could not be written stays
+ * queued, with those after it. One that cannot write its results back
+ * leaves every datagram it took queued, and fails with EFAULT.
+ *
  * Errors, SEND: EMSGSIZE, EAGAIN (no room and @timeout_ns 0),
  * ETIMEDOUT, EINTR, ECONNRESET, ENOTCONN, EOPNOTSUPP (on a connection
- * port), EINVAL, EFAULT, ENOMEM: nothing was queued. RECV: EAGAIN,
+ * port), EINVAL, EFAULT, ENOMEM: nothing was queued (but for an EFAULT
+ * writing the results back once they were: the struct is checked for
+ * that at the start, as ALPC_IOC_SEND checks @id). RECV: EAGAIN,
  * ETIMEDOUT, EINTR, ECONNRESET, as ALPC_IOC_RECV; ENOMSG (the oldest
  * message is not a plain datagram), EMSGSIZE (the oldest datagram does
- * not fit: @bytes is the room it needs); EFAULT (@buf: nothing was taken,
- * or @done stops before the datagram that could not be written, which
- * stays queued with those after it); EINVAL.
+ * not fit: @bytes is the room it needs); EFAULT (nothing was taken);
+ * EINVAL.
  */
 struct alpc_dgrams {
 	__aligned_u64 buf;
@@ -866,7 +873,7 @@ struct alpc_dgram {
 	__u32 flags;
 };
 
-#define ALPC_DGRAM_SIZE(len)	(sizeof(struct alpc_dgram) + (((len) + 7) & ~7U))
+#define ALPC_DGRAM_SIZE(len)	(sizeof(struct alpc_dgram) + (((__u64)(len) + 7) & ~(__u64)7))
 
 /**
  * DOC: Completion ports
