@@ -23,6 +23,10 @@ int to_errno(Status s) noexcept {
         return EINTR;
     case Status::disconnected:
         return ECONNRESET;
+    case Status::not_datagram:
+        return ENOMSG;
+    case Status::too_large:
+        return EMSGSIZE;
     }
     return EINVAL;
 }
@@ -45,6 +49,10 @@ const char* to_string(Status s) noexcept {
         return "interrupted";
     case Status::disconnected:
         return "disconnected";
+    case Status::not_datagram:
+        return "not a plain datagram";
+    case Status::too_large:
+        return "too large";
     }
     return "unknown status";
 }

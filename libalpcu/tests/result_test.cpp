@@ -52,6 +52,8 @@ TEST_CASE("every Status stands for one errno and has a name", "[result]") {
         {Status::canceled, ECANCELED},
         {Status::interrupted, EINTR},
         {Status::disconnected, ECONNRESET},
+        {Status::not_datagram, ENOMSG},
+        {Status::too_large, EMSGSIZE},
     };
     for (auto [s, err] : map) {
         INFO(alpcu::to_string(s));

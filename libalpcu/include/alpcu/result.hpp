@@ -22,6 +22,10 @@ enum class Status {
     canceled,     // ECANCELED: the request was canceled while waiting
     interrupted,  // EINTR: a signal ended the wait (never restarted)
     disconnected, // ECONNRESET: the other end of the connection is gone
+    not_datagram, // ENOMSG: the oldest message is not a plain datagram, so
+                  // receive_datagrams leaves it queued for receive()
+    too_large,    // EMSGSIZE: the oldest message does not fit the buffer,
+                  // and stays queued
 };
 
 // The errno a Status stands for (0 for ok).
