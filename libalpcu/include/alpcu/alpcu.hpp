@@ -5,6 +5,7 @@
 #include "alpcu/batch.hpp"
 #include "alpcu/completion.hpp"
 #include "alpcu/connection.hpp"
+#include "alpcu/datagrams.hpp"
 #include "alpcu/device.hpp"
 #include "alpcu/error.hpp"
 #include "alpcu/fd.hpp"
