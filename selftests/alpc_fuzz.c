@@ -25,6 +25,18 @@
  * waits interrupted by signals. The supervisor (this process) kills whole
  * workers at random and starts them again.
  *
+ * SEND_DGRAMS gets buffers of 1 to ALPC_BATCH_MAX datagrams of 0 bytes to
+ * the port's max_msg_len, well-formed or not (a size too small or with
+ * room to spare, a count past the datagrams, a header with an id, port
+ * context or flags, a length over the limit or past the buffer), in
+ * memory that is not there, read-only, runs into a guard page or lies in
+ * a mapping other threads unmap and mprotect; RECV_DGRAMS, on connection
+ * and communication ports, room for less than a header, for a few
+ * datagrams before a guard page (the rest go back to the queue), or for
+ * all of them. The payloads the fuzzer sends this way carry a stamp, so a
+ * receiver checks each one it takes is whole, and that what RECV_DGRAMS
+ * and SEND_DGRAMS report (done, bytes, the headers) adds up.
+ *
  * Pointers the kernel writes through always lead into a scratch area
  * followed by a guard page, so no generated argument can make the kernel
  * scribble on the fuzzer itself; so do regions lent to ALPC_IOC_ACCESS,
@@ -48,9 +60,10 @@
  * of operations by errno (the error paths reached), the message types
  * and completion kinds that went through, and, when tracefs is there,
  * how often each alpc tracepoint fired. A kernel splat (read from
- * /dev/kmsg as the run goes), a worker that stops making progress, or a
- * module that no longer works afterwards fails the run; every failure
- * line names the seed.
+ * /dev/kmsg as the run goes), a worker that stops making progress, a
+ * module that no longer works afterwards, or a datagram sent or received
+ * in bulk that does not add up fails the run; every failure line names
+ * the seed.
  */
 #include <dirent.h>
 #include <grp.h>
@@ -88,6 +101,8 @@
 #define BOPS_OFF	(20 * 1024UL)	/* a batch's ops array */
 #define BARGS_OFF	(28 * 1024UL)	/* a batch's operations' structures */
 #define ATTRS_OFF	(64 * 1024UL)	/* struct alpc_msg_attrs and fd arrays */
+#define DG_OFF		(144 * 1024UL)	/* SEND_DGRAMS buffers, RECV_DGRAMS room, to the guard */
+#define DG_ROOM		(SCR_SIZE - DG_OFF)
 #define BATCH_MAX_OPS	12		/* valid-sized batches stay this small */
 #define POOL_FIXED	3		/* slots that stay: two device fds, a pidfd */
 #define BARG_SIZE	160		/* room per batch operation structure */
@@ -100,8 +115,8 @@ enum op {
 	OP_GET_FEATURES, OP_CREATE_PORT, OP_CONNECT, OP_CONNECT_ASYNC,
 	OP_GET_SECURITY, OP_SET_SECURITY, OP_ACCEPT, OP_SEND, OP_RECV,
 	OP_SEND_WAIT, OP_REPLY_RECV, OP_CANCEL, OP_CREATE_SECTION, OP_ACCESS,
-	OP_BATCH, OP_CREATE_COMPLETION, OP_ASSOCIATE, OP_DEQUEUE,
-	OP_UNKNOWN_IOCTL, OP_WRONG_FD_IOCTL,
+	OP_BATCH, OP_SEND_DGRAMS, OP_RECV_DGRAMS, OP_CREATE_COMPLETION, OP_ASSOCIATE,
+	OP_DEQUEUE, OP_UNKNOWN_IOCTL, OP_WRONG_FD_IOCTL,
 	OP_BATCH_SEND, OP_BATCH_RECV, OP_BATCH_CANCEL,
 	OP_MMAP_SECTION, OP_MMAP_RING, OP_MUNMAP, OP_MPROTECT, OP_MREMAP,
 	OP_TOUCH, OP_REAP_RING, OP_POLL, OP_CLOSE, OP_DUP2, OP_FORK,
@@ -113,8 +128,8 @@ static const char *const op_names[N_OPS] = {
 	"GET_FEATURES", "CREATE_PORT", "CONNECT", "CONNECT(ASYNC)",
 	"GET_SECURITY", "SET_SECURITY", "ACCEPT", "SEND", "RECV",
 	"SEND_WAIT", "REPLY_RECV", "CANCEL", "CREATE_SECTION", "ACCESS",
-	"BATCH", "CREATE_COMPLETION", "ASSOCIATE", "DEQUEUE",
-	"unknown ioctl nr", "ioctl on wrong fd",
+	"BATCH", "SEND_DGRAMS", "RECV_DGRAMS", "CREATE_COMPLETION", "ASSOCIATE",
+	"DEQUEUE", "unknown ioctl nr", "ioctl on wrong fd",
 	"BATCH op SEND", "BATCH op RECV", "BATCH op CANCEL",
 	"mmap section", "mmap ring", "munmap", "mprotect", "mremap",
 	"touch mapping", "reap ring", "poll", "close", "dup2", "fork child",
@@ -157,6 +172,10 @@ struct shared {
 	atomic_ulong children, children_killed, children_crashed;
 	atomic_ulong progress[PROCS_MAX];
 	atomic_ulong accepted, rejected, replied, accessed;
+	/* Datagrams SEND_DGRAMS queued, calls that queued some but not all, ... */
+	atomic_ulong dgrams_sent, dgrams_short;
+	/* ... datagrams RECV_DGRAMS took, stamped payloads checked, results wrong. */
+	atomic_ulong dgrams_taken, dgrams_checked, dgrams_bad;
 	pid_t run;			/* names are "fz<run>-<n>" */
 };
 
@@ -216,6 +235,8 @@ struct obj {
 	__u64 size;
 	/* Sections: the fd they were made on; clients: the server's end, if known */
 	int conn_fd;
+	/* Ports and clients: the port's max_msg_len, if known (0: not) */
+	__u32 max_msg;
 };
 
 struct pending {
@@ -501,8 +522,12 @@ static int pick_fd(struct wctx *w, unsigned int mask)
 	}
 }
 
-/* Takes @fd into the pool; a full pool closes a random member to make room. */
-static void pool_add(struct wctx *w, int fd, enum kind kind, __u64 size, int conn_fd)
+/*
+ * Takes @fd into the pool, with its port's max_msg_len if known; a full
+ * pool closes a random member to make room.
+ */
+static void pool_add_lim(struct wctx *w, int fd, enum kind kind, __u64 size, int conn_fd,
+			 __u32 max_msg)
 {
 	struct proc *p = w->p;
 	unsigned int i, slot = POOL_MAX;
@@ -522,10 +547,16 @@ static void pool_add(struct wctx *w, int fd, enum kind kind, __u64 size, int con
 		slot = POOL_FIXED + rnd_below(&w->r, POOL_MAX - POOL_FIXED);
 		victim = p->pool[slot].fd;
 	}
-	p->pool[slot] = (struct obj){ .fd = fd, .kind = kind, .size = size, .conn_fd = conn_fd };
+	p->pool[slot] = (struct obj){ .fd = fd, .kind = kind, .size = size, .conn_fd = conn_fd,
+				      .max_msg = max_msg };
 	pool_unlock(p);
 	if (victim >= 0)
 		rec_ret(w, OP_CLOSE, close(victim));
+}
+
+static void pool_add(struct wctx *w, int fd, enum kind kind, __u64 size, int conn_fd)
+{
+	pool_add_lim(w, fd, kind, size, conn_fd, 0);
 }
 
 /* Removes a random object of a kind in @mask from the pool; its fd is the caller's. */
@@ -837,7 +868,8 @@ static void op_create_port(struct wctx *w)
 	c->mode = PICK(w, 0, 0, 0600, 0622, 0666, 0777, 0400, 01000);
 	c->reserved[rnd_below(&w->r, 2)] = pick_reserved(w);
 	fd = do_ioctl(w, OP_CREATE_PORT, pick_fd(w, KM(K_DEV)), ALPC_IOC_CREATE_PORT, sizeof(*c));
-	pool_add(w, fd, K_PORT, name_index(c->name) + 1, -1);
+	pool_add_lim(w, fd, K_PORT, name_index(c->name) + 1, -1,
+		     w->arg_moved ? 0 : c->attr.max_msg_len);
 }
 
 static void fill_connect(struct wctx *w, struct alpc_connect *c)
@@ -1343,6 +1375,373 @@ static void op_batch(struct wctx *w)
 	}
 }
 
+/*
+ * Datagrams of SEND_DGRAMS built here carry their own check: the first 8
+ * payload bytes are the context XOR DG_STAMP, the rest follow from the
+ * context. A receiver that finds the stamp checks the rest; payloads
+ * without it (anybody else's, in all likelihood) go unchecked.
+ */
+#define DG_STAMP	0x5d6e3a9c1b2f4e71ULL
+
+static unsigned char dg_byte(__u64 ctx, __u32 k)
+{
+	return (unsigned char)(ctx >> ((k & 7) * 8)) ^ (unsigned char)k;
+}
+
+/* Fills the payload of a datagram of context @ctx; @stamp: checkably. */
+static void dg_fill(unsigned char *p, __u32 len, __u64 ctx, bool stamp)
+{
+	__u64 s = stamp ? ctx ^ DG_STAMP : ~(ctx ^ DG_STAMP);
+	__u32 k;
+
+	memcpy(p, &s, len < 8 ? len : 8);
+	for (k = 8; k < len; k++)
+		p[k] = dg_byte(ctx, k);
+}
+
+/* Whether a received payload is whole, if it carries the stamp. */
+static bool dg_intact(const unsigned char *p, __u32 len, __u64 ctx)
+{
+	__u64 s;
+	__u32 k;
+
+	if (len < 8)
+		return true;
+	memcpy(&s, p, 8);
+	if (s != (ctx ^ DG_STAMP))
+		return true;
+	atomic_fetch_add_explicit(&sh->dgrams_checked, 1, memory_order_relaxed);
+	for (k = 8; k < len; k++)
+		if (p[k] != dg_byte(ctx, k))
+			return false;
+	return true;
+}
+
+/* A SEND_DGRAMS or RECV_DGRAMS result that contradicts itself; the first is shown. */
+static void dg_bad(const char *what, __u64 a, __u64 b)
+{
+	if (!atomic_fetch_add(&sh->dgrams_bad, 1))
+		printf("# datagrams: %s (%llu, %llu)\n", what, (unsigned long long)a,
+		       (unsigned long long)b);
+}
+
+/* What build_dgrams() made: the offset of each datagram, and of the end. */
+struct dg_build {
+	__u32 count;
+	__u32 off[ALPC_BATCH_MAX + 1];
+};
+
+/* A datagram length on a port whose max_msg_len is @limit: mostly small, now and then it. */
+static __u32 pick_dgram_len(struct wctx *w, __u32 limit)
+{
+	switch (rnd_below(&w->r, 16)) {
+	case 0 ... 3:
+		return 0;
+	case 4:
+		return limit;
+	case 5:
+		return rnd_below(&w->r, limit + 1);
+	case 6:
+		return rnd_below(&w->r, (limit < 512 ? limit : 512) + 1);
+	default:
+		return 1 + rnd_below(&w->r, limit < 64 ? limit : 64);
+	}
+}
+
+/*
+ * Up to @want well-formed datagrams of at most @limit bytes at @buf, as
+ * many as fit in @room; their payloads stamped if @stamp.
+ */
+static void build_dgrams(struct wctx *w, unsigned char *buf, __u32 room, __u32 limit,
+			 __u32 want, bool stamp, struct dg_build *b)
+{
+	struct alpc_dgram *h;
+	__u32 i, len, off = 0;
+
+	for (i = 0; i < want; i++) {
+		len = pick_dgram_len(w, limit);
+		if (ALPC_DGRAM_SIZE(len) > room - off)
+			break;
+		h = (struct alpc_dgram *)(buf + off);
+		memset(h, 0, sizeof(*h));
+		h->context = rnd64(&w->r);
+		h->len = len;
+		dg_fill((unsigned char *)(h + 1), len, h->context, stamp);
+		b->off[i] = off;
+		off += ALPC_DGRAM_SIZE(len);
+	}
+	b->count = i;
+	b->off[i] = off;
+}
+
+/*
+ * An address in one of the tracked mappings, which other threads unmap,
+ * mprotect and mremap under the call (0 if there is none); *@avail, the
+ * bytes from there to the mapping's end. The @len bytes at @src are
+ * copied there first, as many as fit, if the mapping is readable and
+ * writable and not a ring.
+ */
+static __u64 map_buf(struct wctx *w, const void *src, unsigned long len, unsigned long *avail)
+{
+	struct proc *p = w->p;
+	struct mapping *m;
+	unsigned long addr;
+	int i = maps_pick_locked(w);
+
+	*avail = 0;
+	if (i < 0)
+		return 0;
+	m = &p->maps[i];
+	addr = m->addr + (one_in(&w->r, 2) ? 0 : (rnd64(&w->r) % m->len) & ~7UL);
+	*avail = m->addr + m->len - addr;
+	if (src && m->kind != M_RING &&
+	    (m->prot & (PROT_READ | PROT_WRITE)) == (PROT_READ | PROT_WRITE))
+		memcpy((void *)addr, src, len < *avail ? len : *avail);
+	pthread_mutex_unlock(&p->map_lock);
+	return addr;
+}
+
+/*
+ * Makes the SEND_DGRAMS call @d, for the datagrams @b at @buf, one the
+ * kernel must refuse (nothing queued), or one that is odd but valid.
+ */
+static void spoil_dgrams(struct wctx *w, struct alpc_dgrams *d, unsigned char *buf,
+			 const struct dg_build *b, __u32 limit)
+{
+	struct alpc_dgram *h;
+
+	switch (rnd_below(&w->r, 16)) {
+	case 0:		/* cut short: the last datagram runs past @size */
+		d->size -= 1 + rnd_below(&w->r, d->size < 40 ? d->size : 40);
+		break;
+	case 1:		/* room to spare after the last */
+		d->size += 8 * (1 + rnd_below(&w->r, 16));
+		break;
+	case 2:		/* one more than there is: an empty one after the last, or garbage */
+		h = (struct alpc_dgram *)(buf + d->size);
+		memset(h, 0, sizeof(*h));
+		if (one_in(&w->r, 2)) {
+			h->id = rnd64(&w->r);
+			h->len = (__u32)rnd64(&w->r);
+		}
+		d->count++;
+		if (one_in(&w->r, 2))
+			d->size += sizeof(*h) + 8 * rnd_below(&w->r, 4);
+		break;
+	case 3:
+		d->count = PICK(w, 0, ALPC_BATCH_MAX + 1, 0xffffffff);
+		break;
+	case 4:		/* more than @count datagrams of the limit take, or nothing */
+		d->size = one_in(&w->r, 2) ? PICK(w, 0, 31, 0xffffffff) :
+			  d->count * ALPC_DGRAM_SIZE(limit) + 1;
+		break;
+	case 5:		/* a header to refuse */
+		h = (struct alpc_dgram *)(buf + b->off[rnd_below(&w->r, b->count)]);
+		switch (rnd_below(&w->r, 5)) {
+		case 0:
+			h->id = rnd64(&w->r) | 1;
+			break;
+		case 1:
+			h->port_context = rnd64(&w->r) | 1;
+			break;
+		case 2:
+			h->flags = 1U << rnd_below(&w->r, 32);
+			break;
+		case 3:
+			h->len = one_in(&w->r, 2) ? limit + 1 : PICK(w, 0x7fffffff, 0xffffffff);
+			break;
+		default:	/* runs one byte past @size */
+			h->len = d->size - ((unsigned char *)(h + 1) - buf) + 1;
+			break;
+		}
+		break;
+	case 6:
+		d->flags = 1U << rnd_below(&w->r, 32);
+		break;
+	case 7:
+		d->reserved = 1U << rnd_below(&w->r, 32);
+		break;
+	}
+}
+
+/*
+ * SEND_DGRAMS on @fd, whose port's max_msg_len is @limit (0: not known,
+ * guessed). @sane: a well-formed call of 1 to 32 datagrams (now and then
+ * up to ALPC_BATCH_MAX) of 0 to @limit bytes. Otherwise, now and then, a
+ * count, size, header, flag or reserved field to refuse, or a buffer
+ * that is not there, read-only, runs into a guard page, or lies in a
+ * mapping other threads pull away. Returns the datagrams queued.
+ */
+static __u32 send_dgrams_on(struct wctx *w, int fd, __u32 limit, bool sane)
+{
+	unsigned char *buf = w->scr + DG_OFF;
+	unsigned int where = sane ? 0 : rnd_below(&w->r, 24);
+	struct alpc_dgrams *d;
+	unsigned long avail;
+	struct dg_build b;
+	__u32 want;
+
+	if (!limit)
+		limit = PICK(w, 64, 256, 256, 4096, 65536);
+	want = 1 + rnd_below(&w->r, one_in(&w->r, 8) ? ALPC_BATCH_MAX : 32);
+	if (one_in(&w->r, 32))
+		want = ALPC_BATCH_MAX;
+	/* Not stamped where other threads may change it before the kernel reads it. */
+	build_dgrams(w, buf, DG_ROOM - PAGE, limit, want, where != 4, &b);
+	d = arg_clear(w, sizeof(*d));
+	d->buf = uptr(buf);
+	d->count = b.count;
+	d->size = b.off[b.count];
+	d->timeout_ns = one_in(&w->r, 2) ? 0 : (__s64)(1 + rnd_below(&w->r, 10)) * MS;
+	d->done = (__u32)rnd64(&w->r);
+	d->bytes = (__u32)rnd64(&w->r);
+	d->first_id = rnd64(&w->r);
+	if (!sane) {
+		d->timeout_ns = pick_timeout(w);
+		spoil_dgrams(w, d, buf, &b, limit);
+	}
+	switch (where) {
+	case 1:
+		d->buf = bad_ptr(w);
+		break;
+	case 2:		/* whatever the read-only page holds: an earlier call's structure, zeros */
+		d->buf = uptr(w->ro);
+		break;
+	case 3:		/* runs into the guard page */
+		if (d->size > DG_ROOM) {
+			d->buf = uptr(w->scr + SCR_SIZE);
+			break;
+		}
+		memmove(w->scr + SCR_SIZE - d->size / 2, buf, d->size / 2);
+		d->buf = uptr(w->scr + SCR_SIZE - d->size / 2);
+		break;
+	case 4:
+		d->buf = map_buf(w, buf, d->size, &avail) ?: bad_ptr(w);
+		break;
+	}
+	if (do_ioctl(w, OP_SEND_DGRAMS, fd, ALPC_IOC_SEND_DGRAMS, sizeof(*d)) || w->arg_moved)
+		return 0;
+	if (!d->done || d->done > d->count || d->bytes > d->size || !d->first_id) {
+		dg_bad("SEND_DGRAMS done, bytes", d->done, d->bytes);
+		return 0;
+	}
+	/* Cut short: @bytes ends where the first datagram not queued starts. */
+	if (d->done < d->count && d->done <= b.count && d->buf == uptr(buf) &&
+	    d->bytes != b.off[d->done])
+		dg_bad("SEND_DGRAMS bytes of a short send", d->done, d->bytes);
+	atomic_fetch_add(&sh->dgrams_sent, d->done);
+	if (d->done < d->count)
+		atomic_fetch_add(&sh->dgrams_short, 1);
+	return d->done;
+}
+
+/* Checks what RECV_DGRAMS wrote at @buf against what @d says; counts what came. */
+static void took_dgrams(const struct alpc_dgrams *d, const unsigned char *buf)
+{
+	const struct alpc_dgram *h;
+	__u32 i, off = 0;
+
+	if (!d->done || d->done > d->count || d->bytes > d->size) {
+		dg_bad("RECV_DGRAMS done, bytes", d->done, d->bytes);
+		return;
+	}
+	for (i = 0; i < d->done; i++) {
+		h = (const struct alpc_dgram *)(buf + off);
+		if (d->bytes - off < sizeof(*h) || !h->id || h->len > ALPC_MSG_LIMIT ||
+		    h->flags & ~ALPC_MSGF_CRED_CHANGED ||
+		    d->bytes - off < ALPC_DGRAM_SIZE(h->len) || (!i && h->id != d->first_id)) {
+			dg_bad("RECV_DGRAMS header, at", i, off);
+			return;
+		}
+		if (!dg_intact((const unsigned char *)(h + 1), h->len, h->context)) {
+			dg_bad("RECV_DGRAMS payload changed, id", h->id, h->len);
+			return;
+		}
+		if (h->flags & ALPC_MSGF_CRED_CHANGED)
+			atomic_fetch_add(&sh->received_flags[MF_CRED], 1);
+		off += ALPC_DGRAM_SIZE(h->len);
+	}
+	if (off != d->bytes)
+		dg_bad("RECV_DGRAMS bytes, datagrams' size", d->bytes, off);
+	atomic_fetch_add(&sh->received[ALPC_MSG_DATAGRAM], d->done);
+	atomic_fetch_add(&sh->dgrams_taken, d->done);
+}
+
+/*
+ * RECV_DGRAMS on @fd, a connection or communication port: @sane, room
+ * for what comes, 1 to 32 datagrams (now and then up to ALPC_BATCH_MAX),
+ * a timeout of 0 or a few ms. Otherwise, now and then, room for less
+ * than a header or a datagram, room that runs into a guard page (the
+ * datagrams that do not fit go back), a bad count, flag or reserved
+ * field, a buffer that is not there, read-only or in a mapping.
+ */
+static void recv_dgrams_on(struct wctx *w, int fd, bool sane)
+{
+	struct alpc_dgrams *d = arg_clear(w, sizeof(*d));
+	unsigned char *buf = w->scr + DG_OFF;
+	unsigned long avail;
+
+	d->buf = uptr(buf);
+	d->size = DG_ROOM;
+	d->count = 1 + rnd_below(&w->r, one_in(&w->r, 4) ? ALPC_BATCH_MAX : 32);
+	d->timeout_ns = one_in(&w->r, 2) ? 0 : (__s64)(1 + rnd_below(&w->r, 10)) * MS;
+	d->done = (__u32)rnd64(&w->r);
+	d->bytes = (__u32)rnd64(&w->r);
+	d->first_id = rnd64(&w->r);
+	if (!sane) {
+		if (one_in(&w->r, 16))
+			d->count = PICK(w, 0, ALPC_BATCH_MAX, ALPC_BATCH_MAX + 1, 0xffffffff);
+		if (one_in(&w->r, 16))
+			d->timeout_ns = pick_timeout(w);
+		d->flags = (__u32)pick_reserved(w);
+		d->reserved = (__u32)pick_reserved(w);
+		switch (rnd_below(&w->r, 10)) {
+		case 0:		/* room for a header, or not even that */
+			d->size = PICK(w, 0, 1, 31, 32, 33, 39, 40, 64);
+			break;
+		case 1:
+			d->size = rnd_below(&w->r, 1024);
+			break;
+		case 2:		/* more than there is: a copy may run into the guard page */
+			d->size = PICK(w, DG_ROOM + 1, 0x7fffffff, 0xffffffff);
+			break;
+		case 3:		/* the guard page a few datagrams in */
+			d->buf = uptr(w->scr + SCR_SIZE - 8 * (4 + rnd_below(&w->r, 64)));
+			break;
+		case 4:
+			d->buf = map_buf(w, NULL, 0, &avail);
+			d->size = d->buf ? (__u32)avail : DG_ROOM;
+			if (!d->buf)
+				d->buf = bad_ptr(w);
+			break;
+		default:
+			d->buf = out_ptr(w, DG_OFF, d->size);
+			break;
+		}
+	}
+	if (do_ioctl(w, OP_RECV_DGRAMS, fd, ALPC_IOC_RECV_DGRAMS, sizeof(*d))) {
+		/* The oldest does not fit: @bytes is the room it needs. */
+		if (errno == EMSGSIZE && !w->arg_moved && (d->done || d->bytes <= d->size))
+			dg_bad("RECV_DGRAMS EMSGSIZE done, bytes", d->done, d->bytes);
+		return;
+	}
+	if (!w->arg_moved && d->buf == uptr(buf))
+		took_dgrams(d, buf);
+}
+
+static void op_send_dgrams(struct wctx *w)
+{
+	struct obj o = pool_pick(w, KM_COMM);
+	int fd = o.fd < 0 || one_in(&w->r, 8) ? pick_fd(w, KM_ENDS) : o.fd;
+
+	send_dgrams_on(w, fd, fd == o.fd ? o.max_msg : 0, one_in(&w->r, 2));
+}
+
+static void op_recv_dgrams(struct wctx *w)
+{
+	recv_dgrams_on(w, pick_fd(w, KM_ENDS), one_in(&w->r, 2));
+}
+
 static void op_create_completion(struct wctx *w)
 {
 	struct alpc_create_completion *c = arg_clear(w, sizeof(*c));
@@ -1386,8 +1785,12 @@ static void took_completions(struct wctx *w, const struct alpc_completion *c, __
 
 	for (i = 0; i < n; i++) {
 		atomic_fetch_add(&sh->completions[c[i].kind == ALPC_COMPLETION_CONNECT], 1);
-		/* Receive what it announces, now and then. */
-		if (i < 4 && c[i].key < 1024 && one_in(&w->r, 4))
+		/* Receive what it announces, now and then; datagrams maybe by the lot. */
+		if (i >= 4 || c[i].key >= 1024 || !one_in(&w->r, 4))
+			continue;
+		if (c[i].kind == ALPC_MSG_DATAGRAM && one_in(&w->r, 2))
+			recv_dgrams_on(w, (int)c[i].key, true);
+		else
 			recv_on(w, (int)c[i].key, OP_RECV);
 	}
 }
@@ -1412,9 +1815,9 @@ static void op_unknown_ioctl(struct wctx *w)
 {
 	static const unsigned long known[] = {
 		ALPC_IOC_SEND, ALPC_IOC_RECV, ALPC_IOC_CREATE_PORT, ALPC_IOC_DEQUEUE,
-		ALPC_IOC_BATCH, ALPC_IOC_GET_SECURITY,
+		ALPC_IOC_BATCH, ALPC_IOC_GET_SECURITY, ALPC_IOC_SEND_DGRAMS, ALPC_IOC_RECV_DGRAMS,
 	};
-	unsigned long cmd, k = known[rnd_below(&w->r, 6)];
+	unsigned long cmd, k = known[rnd_below(&w->r, ARRAY_SIZE(known))];
 
 	memset(w->arg, 0, 512);
 	switch (rnd_below(&w->r, 4)) {
@@ -1445,7 +1848,7 @@ static void op_wrong_fd_ioctl(struct wctx *w)
 		ALPC_IOC_REPLY_RECV, ALPC_IOC_CANCEL, ALPC_IOC_CREATE_SECTION,
 		ALPC_IOC_ACCESS, ALPC_IOC_BATCH, ALPC_IOC_CREATE_COMPLETION,
 		ALPC_IOC_ASSOCIATE, ALPC_IOC_DEQUEUE, ALPC_IOC_GET_SECURITY,
-		ALPC_IOC_SET_SECURITY,
+		ALPC_IOC_SET_SECURITY, ALPC_IOC_SEND_DGRAMS, ALPC_IOC_RECV_DGRAMS,
 	};
 	unsigned long cmd = cmds[rnd_below(&w->r, ARRAY_SIZE(cmds))];
 
@@ -1754,11 +2157,13 @@ static void op_pair(struct wctx *w)
 	struct alpc_port_attr attr;
 	char name[ALPC_NAME_MAX];
 	struct alpc_recv *r;
+	__u32 max_msg = 0;
 	struct obj o;
 
 	o = pool_pick(w, KM(K_PORT));
 	if (o.fd >= 0 && o.size && one_in(&w->r, 2)) {
 		port = o.fd;
+		max_msg = o.max_msg;
 		snprintf(name, sizeof(name), "fz%d-%u", sh->run, (unsigned int)o.size - 1);
 	} else {
 		unsigned int k = rnd_below(&w->r, NAMES);
@@ -1776,7 +2181,9 @@ static void op_pair(struct wctx *w)
 		attr.max_section_bytes = 4 << 20;
 		port = rec_ret(w, OP_CREATE_PORT, alpc_create_port(dev, name, &attr, 0));
 		/* Taken: connect to whoever has it; they serve it. */
-		pool_add(w, port, K_PORT, k + 1, -1);
+		if (port >= 0)
+			max_msg = attr.max_msg_len;
+		pool_add_lim(w, port, K_PORT, k + 1, -1, max_msg);
 	}
 	cp = pool_pick(w, KM(K_COMPLETION)).fd;
 	if (cp < 0 || one_in(&w->r, 8)) {
@@ -1826,7 +2233,8 @@ static void op_pair(struct wctx *w)
 		}
 	}
 	/* A client whose server end we hold: round trips can run on it. */
-	pool_add(w, client, K_CLIENT, 0, ours && comm >= 0 ? (comm > 0 ? comm : port) : -1);
+	pool_add_lim(w, client, K_CLIENT, 0, ours && comm >= 0 ? (comm > 0 ? comm : port) : -1,
+		     ours ? max_msg : 0);
 }
 
 /* Receives on @fd until a message of @type comes (at most @tries messages). */
@@ -1968,6 +2376,32 @@ static void op_roundtrip(struct wctx *w)
 		atomic_fetch_add(&sh->replied, 1);
 	/* The reply may come after others' messages, or not at all: it was canceled. */
 	recv_until(w, client, ALPC_MSG_REPLY, 4, 10 * MS, &info);
+}
+
+/*
+ * Datagrams over a connection whose both ends we hold: a well-formed
+ * SEND_DGRAMS from the client (now and then from the server's end, where
+ * a connection port refuses it), taken by RECV_DGRAMS at the other end:
+ * the connection port when the server took no communication port.
+ */
+static void op_dgrams(struct wctx *w)
+{
+	struct obj o = pool_pick(w, KM(K_CLIENT));
+	int from, to;
+
+	if (o.fd < 0 || o.conn_fd < 0) {
+		op_pair(w);
+		return;
+	}
+	from = o.fd;
+	to = o.conn_fd;
+	if (one_in(&w->r, 4)) {
+		from = o.conn_fd;
+		to = o.fd;
+	}
+	if (!send_dgrams_on(w, from, o.max_msg, true) && one_in(&w->r, 2))
+		return;
+	recv_dgrams_on(w, to, !one_in(&w->r, 4));
 }
 
 /*
@@ -2320,7 +2754,8 @@ static void op_set_security(struct wctx *w)
 
 static const struct weighted ops_table[] = {
 	{ op_serve, 14 }, { op_pair, 4 }, { op_roundtrip, 8 }, { op_send, 10 }, { op_send_wait, 6 },
-	{ op_recv, 8 }, { op_reply_recv, 5 }, { op_batch, 5 }, { op_connect, 3 },
+	{ op_recv, 8 }, { op_reply_recv, 5 }, { op_batch, 5 }, { op_send_dgrams, 5 },
+	{ op_recv_dgrams, 5 }, { op_dgrams, 4 }, { op_connect, 3 },
 	{ op_connect_async, 3 }, { op_accept, 3 }, { op_cancel, 3 }, { op_create_port, 3 },
 	{ op_create_section, 5 }, { op_mmap_section, 4 }, { op_munmap, 3 }, { op_mprotect, 2 },
 	{ op_mremap, 2 }, { op_touch, 3 }, { op_access, 4 }, { op_create_completion, 2 },
@@ -2797,6 +3232,10 @@ static unsigned int report(const struct tracer *t, bool traced, unsigned long lo
 	printf("\n# accepted=%lu rejected=%lu replies=%lu accesses=%lu\n",
 	       (unsigned long)sh->accepted, (unsigned long)sh->rejected,
 	       (unsigned long)sh->replied, (unsigned long)sh->accessed);
+	printf("# datagrams: SEND_DGRAMS queued=%lu (%lu calls queued only some), RECV_DGRAMS",
+	       (unsigned long)sh->dgrams_sent, (unsigned long)sh->dgrams_short);
+	printf(" took=%lu, stamped payloads checked=%lu\n", (unsigned long)sh->dgrams_taken,
+	       (unsigned long)sh->dgrams_checked);
 	printf("# completions: message=%lu connect=%lu, reaped from rings=%lu\n",
 	       (unsigned long)sh->completions[0], (unsigned long)sh->completions[1],
 	       (unsigned long)sh->ring_reaped);
@@ -2897,7 +3336,7 @@ int main(int argc, char **argv)
 		printf("1..0 # SKIP no %s\n", ALPC_DEVICE_PATH);
 		return 4;
 	}
-	printf("1..5\n");
+	printf("1..6\n");
 
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (sh == MAP_FAILED) {
@@ -3019,7 +3458,12 @@ int main(int argc, char **argv)
 		       (unsigned long)sh->children_crashed);
 	printf("%sok 5 no worker or child crashed (seed %llu)\n", crashed ? "not " : "",
 	       (unsigned long long)cfg.seed);
-	if (splat[0] || hung || works || crashed) {
+	if (sh->dgrams_bad)
+		printf("# %lu SEND_DGRAMS or RECV_DGRAMS results contradicted themselves\n",
+		       (unsigned long)sh->dgrams_bad);
+	printf("%sok 6 datagrams sent and received in bulk are consistent and whole (seed %llu)\n",
+	       sh->dgrams_bad ? "not " : "", (unsigned long long)cfg.seed);
+	if (splat[0] || hung || works || crashed || sh->dgrams_bad) {
 		print_repro("FAILED: reproduce with", &cfg);
 		return 1;
 	}
