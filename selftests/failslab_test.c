@@ -41,6 +41,8 @@
 #define PAGE		4096UL
 #define MAX_POINTS	4000	/* a scenario with more is stuck */
 #define MS		ALPC_NS_PER_MS
+#define DG_COUNT	32	/* datagrams per SEND_DGRAMS: their headers take 2 pages */
+#define DG_BUF		(2 * DG_COUNT * ALPC_DGRAM_SIZE(200))
 
 /* Fault injection settings: written for the test, restored after it. */
 static const char *const fi_files[] = {
@@ -174,6 +176,7 @@ struct ctx {
 		struct alpc_batch batch;
 		struct alpc_port_security ps;
 		struct alpc_connect conn;
+		struct alpc_dgrams dg;
 	} a;
 	struct alpc_msg_attrs attrs;
 	struct alpc_recv_extra extra;
@@ -185,6 +188,8 @@ struct ctx {
 	struct alpc_cancel bcancel;
 	char buf[4096];
 	char out[4096];
+	__u64 dgin[DG_BUF / 8];	/* datagrams to send in bulk ... */
+	__u64 dgout[DG_BUF / 8];	/* ... and room to receive them */
 };
 
 /* A thread serving a port: accepts connections, echoes requests, until stopped. */
@@ -1456,6 +1461,250 @@ static const struct scenario s_batch = {
 	"batch", setup_batch, act_batch, check_batch, false,
 };
 
+/*
+ * Datagrams in bulk. A SEND_DGRAMS allocates the bundle (the copy of the
+ * buffer) and, unless its connection has one cached, the array of the
+ * datagrams' headers; the last datagram received gives the array back
+ * to the cache. DG_COUNT datagrams take more than a page both ways, so
+ * both allocations are kvmalloc()s that may fall back to vmalloc(). The
+ * port queues at most DG_COUNT messages: a charge left behind by a
+ * failure shows as a later full send that queues fewer.
+ */
+
+/* Fills c->dgin with @n datagrams of 0 to 196 bytes after @seed; returns their size. */
+static __u32 dg_build(struct ctx *c, __u32 n, __u32 seed)
+{
+	struct alpc_dgram *h;
+	__u32 i, off = 0;
+
+	for (i = 0; i < n; i++) {
+		h = (struct alpc_dgram *)((unsigned char *)c->dgin + off);
+		memset(h, 0, sizeof(*h));
+		h->context = seed * 1000 + i;
+		h->len = (i * 37 + seed) % 197;
+		alpc_fill(h + 1, h->len, seed + i);
+		off += ALPC_DGRAM_SIZE(h->len);
+	}
+	return off;
+}
+
+/* SEND_DGRAMS of @n datagrams after @seed on @fd, not waiting: c->ret, c->err, c->a.dg. */
+static void dg_send(struct ctx *c, int fd, __u32 n, __u32 seed)
+{
+	struct alpc_dgrams *d = &c->a.dg;
+
+	memset(d, 0, sizeof(*d));
+	d->buf = (__u64)(uintptr_t)c->dgin;
+	d->size = dg_build(c, n, seed);
+	d->count = n;
+	c->ret = ioctl(fd, ALPC_IOC_SEND_DGRAMS, d);
+	c->err = errno;
+}
+
+/*
+ * RECV_DGRAMS on @fd, with room for more, takes exactly the @n datagrams
+ * of @seed, each whole, with @port_context and the ids @first_id,
+ * @first_id + 1, ... (0: any); then nothing more is queued.
+ */
+static bool dg_recv(struct ctx *c, int fd, __u32 n, __u32 seed, __u64 first_id,
+		    __u64 port_context, const char **why)
+{
+	struct alpc_dgrams d = {
+		.buf = (__u64)(uintptr_t)c->dgout,
+		.size = sizeof(c->dgout),
+		.count = n + 1,
+	};
+	struct alpc_dgram *h;
+	__u32 i, off = 0;
+
+	*why = "RECV_DGRAMS did not take them all";
+	if (ioctl(fd, ALPC_IOC_RECV_DGRAMS, &d) || d.done != n ||
+	    (first_id && d.first_id != first_id))
+		return false;
+	*why = "a datagram came back wrong";
+	for (i = 0; i < n; i++) {
+		h = (struct alpc_dgram *)((unsigned char *)c->dgout + off);
+		if (h->context != seed * 1000 + i || h->len != (i * 37 + seed) % 197 ||
+		    h->port_context != port_context || h->flags || !h->id ||
+		    (!i && h->id != d.first_id) || (first_id && h->id != first_id + i) ||
+		    !alpc_check_fill(h + 1, h->len, seed + i))
+			return false;
+		off += ALPC_DGRAM_SIZE(h->len);
+	}
+	*why = "RECV_DGRAMS reported other bytes than it wrote";
+	if (d.bytes != off)
+		return false;
+	*why = "more was queued";
+	return queue_empty(fd);
+}
+
+/*
+ * A full load goes from the client to the server's end and back in one
+ * call each: a failure before left no charge (the queue takes all
+ * DG_COUNT) and no header array half given back.
+ */
+static bool dg_round(struct ctx *c, __u32 seed, const char **why)
+{
+	dg_send(c, c->client, DG_COUNT, seed);
+	*why = "a full SEND_DGRAMS after it did not queue them all";
+	if (c->ret || c->a.dg.done != DG_COUNT || c->a.dg.bytes != c->a.dg.size)
+		return false;
+	return dg_recv(c, c->server, DG_COUNT, seed, c->a.dg.first_id, 1, why);
+}
+
+/* A connection (with a comm port if @comm) whose port queues DG_COUNT messages. */
+static int setup_dgrams_pair(struct ctx *c, bool comm)
+{
+	struct alpc_port_attr attr = { .max_queued_msgs = DG_COUNT };
+
+	c->client = alpc_open_pair(c->dev, c->name, &attr, 1, comm ? ALPC_ACCEPT_COMM_PORT : 0,
+				   &c->port, &c->comm, NULL);
+	if (c->client < 0)
+		return -1;
+	c->server = comm ? c->comm : c->port;
+	return 0;
+}
+
+/* A new connection: no header array cached yet. */
+static int setup_dgrams(struct ctx *c)
+{
+	return setup_dgrams_pair(c, true);
+}
+
+/* One round of DG_COUNT first: the connection has an array of as many headers cached. */
+static int setup_dgrams_cached(struct ctx *c)
+{
+	const char *why;
+
+	if (setup_dgrams(c) || !dg_round(c, 7, &why))
+		return -1;
+	return 0;
+}
+
+/* One round of 2 first: the cached array is too small, and the call replaces it. */
+static int setup_dgrams_small_cache(struct ctx *c)
+{
+	const char *why;
+
+	if (setup_dgrams(c))
+		return -1;
+	dg_send(c, c->client, 2, 7);
+	if (c->ret || c->a.dg.done != 2 ||
+	    !dg_recv(c, c->server, 2, 7, c->a.dg.first_id, 1, &why))
+		return -1;
+	return 0;
+}
+
+static void act_send_dgrams(struct ctx *c)
+{
+	dg_send(c, c->client, DG_COUNT, 3);
+}
+
+static bool check_send_dgrams(struct ctx *c, bool injected, const char **why)
+{
+	struct alpc_dgrams *d = &c->a.dg;
+
+	if (c->ret < 0) {
+		*why = "a failed SEND_DGRAMS reported datagrams done";
+		if (d->done || d->bytes || d->first_id)
+			return false;
+		*why = "a failed SEND_DGRAMS queued something";
+		if (!queue_empty(c->server))
+			return false;
+		return dg_round(c, 5, why) && round_trip(c);
+	}
+	*why = "SEND_DGRAMS did not queue them all";
+	if (d->done != DG_COUNT || d->bytes != d->size || !d->first_id)
+		return false;
+	if (!dg_recv(c, c->server, DG_COUNT, 3, d->first_id, 1, why))
+		return false;
+	return dg_round(c, 5, why) && round_trip(c);
+}
+
+static const struct scenario s_send_dgrams = {
+	"send_dgrams", setup_dgrams, act_send_dgrams, check_send_dgrams, false,
+};
+
+static const struct scenario s_send_dgrams_cached = {
+	"send_dgrams_cached_headers", setup_dgrams_cached, act_send_dgrams, check_send_dgrams,
+	false,
+};
+
+static const struct scenario s_send_dgrams_small_cache = {
+	"send_dgrams_cache_too_small", setup_dgrams_small_cache, act_send_dgrams,
+	check_send_dgrams, false,
+};
+
+/*
+ * On a connection port (the server took no comm port): DG_COUNT
+ * datagrams of one SEND_DGRAMS, then a plain datagram of ALPC_IOC_SEND,
+ * for one RECV_DGRAMS to take them all, freeing a bundle and a message
+ * of its own. It allocates nothing today; should it come to, a failure
+ * must leave every datagram queued.
+ */
+static int setup_recv_dgrams(struct ctx *c)
+{
+	if (setup_dgrams_pair(c, false))
+		return -1;
+	dg_send(c, c->client, DG_COUNT - 1, 9);
+	if (c->ret || c->a.dg.done != DG_COUNT - 1)
+		return -1;
+	c->id = c->a.dg.first_id;
+	/* The last of the lot, by ALPC_IOC_SEND: as dg_build() would have made it. */
+	alpc_fill(c->buf, ((DG_COUNT - 1) * 37 + 9) % 197, 9 + DG_COUNT - 1);
+	return alpc_send(c->client, ALPC_MSG_DATAGRAM, c->buf, ((DG_COUNT - 1) * 37 + 9) % 197,
+			 9 * 1000 + DG_COUNT - 1, 0, 0, &c->id2);
+}
+
+static void act_recv_dgrams(struct ctx *c)
+{
+	struct alpc_dgrams *d = &c->a.dg;
+
+	memset(d, 0, sizeof(*d));
+	d->buf = (__u64)(uintptr_t)c->dgout;
+	d->size = sizeof(c->dgout);
+	d->count = DG_COUNT + 1;
+	c->ret = ioctl(c->server, ALPC_IOC_RECV_DGRAMS, d);
+	c->err = errno;
+}
+
+static bool check_recv_dgrams(struct ctx *c, bool injected, const char **why)
+{
+	struct alpc_dgrams *d = &c->a.dg;
+	struct alpc_dgram *h;
+	__u32 i, off = 0;
+
+	if (c->ret < 0) {
+		/* Nothing was taken: all of them are still there, in order. */
+		*why = "a failed RECV_DGRAMS took datagrams";
+		return dg_recv(c, c->server, DG_COUNT, 9, 0, 1, why) &&
+		       dg_round(c, 5, why) && round_trip(c);
+	}
+	*why = "RECV_DGRAMS did not take them all";
+	if (d->done != DG_COUNT || d->first_id != c->id)
+		return false;
+	*why = "a datagram came back wrong";
+	for (i = 0; i < DG_COUNT; i++) {
+		h = (struct alpc_dgram *)((unsigned char *)c->dgout + off);
+		if (h->context != 9 * 1000 + i || h->len != (i * 37 + 9) % 197 ||
+		    h->port_context != 1 || h->flags ||
+		    h->id != (i < DG_COUNT - 1 ? c->id + i : c->id2) ||
+		    !alpc_check_fill(h + 1, h->len, 9 + i))
+			return false;
+		off += ALPC_DGRAM_SIZE(h->len);
+	}
+	*why = "RECV_DGRAMS reported other bytes than it wrote";
+	if (d->bytes != off)
+		return false;
+	*why = "more was queued";
+	return queue_empty(c->server) && dg_round(c, 5, why) && round_trip(c);
+}
+
+static const struct scenario s_recv_dgrams = {
+	"recv_dgrams_on_connection_port", setup_recv_dgrams, act_recv_dgrams, check_recv_dgrams,
+	false,
+};
+
 /* A connection whose port allows one section of at most 8 pages. */
 static int setup_section_quota(struct ctx *c)
 {
@@ -1834,6 +2083,22 @@ FIXTURE_VARIANT_ADD(fi, access) {
 
 FIXTURE_VARIANT_ADD(fi, batch) {
 	.s = &s_batch,
+};
+
+FIXTURE_VARIANT_ADD(fi, send_dgrams) {
+	.s = &s_send_dgrams,
+};
+
+FIXTURE_VARIANT_ADD(fi, send_dgrams_cached) {
+	.s = &s_send_dgrams_cached,
+};
+
+FIXTURE_VARIANT_ADD(fi, send_dgrams_small_cache) {
+	.s = &s_send_dgrams_small_cache,
+};
+
+FIXTURE_VARIANT_ADD(fi, recv_dgrams) {
+	.s = &s_recv_dgrams,
 };
 
 FIXTURE_VARIANT_ADD(fi, create_section) {
