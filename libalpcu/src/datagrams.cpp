@@ -73,12 +73,10 @@ Result<SentDatagrams> send_datagrams(const Connection& conn, DatagramWriter& w, 
         return detail::expect(
             dgrams_errno(errno, "ALPC_IOC_SEND_DGRAMS"), "ALPC_IOC_SEND_DGRAMS",
             {Status::would_block, Status::timed_out, Status::interrupted, Status::disconnected});
-    // The sent prefix leaves the writer; the rest is a writer of its own.
-    std::size_t bytes = std::min<std::size_t>(d.bytes, w.buf_.size());
-    std::size_t done = std::min<std::size_t>(d.done, w.count_);
-    w.buf_.erase(w.buf_.begin(), w.buf_.begin() + static_cast<std::ptrdiff_t>(bytes));
-    w.count_ -= done;
-    return SentDatagrams{done, d.first_id};
+    // All or none: they all went.
+    SentDatagrams sent{w.count_, d.first_id};
+    w.clear();
+    return sent;
 }
 
 void DatagramBuffer::reserve(std::size_t room) {

@@ -14,8 +14,7 @@
 //   alpcu::DatagramWriter w;
 //   (void)w.add(alpcu::bytes("a"), 1); // false once it holds ALPC_BATCH_MAX
 //   (void)w.add(alpcu::bytes("b"), 2);
-//   while (!w.empty())
-//       (void)alpcu::send_datagrams(conn, w).value(); // what was sent leaves w
+//   auto sent = alpcu::send_datagrams(conn, w); // all or none; sent, w is empty
 //
 //   alpcu::DatagramBuffer in(64 * alpcu::datagram_size(256));
 //   if (alpcu::receive_datagrams(port, in, 1s).ok())
@@ -135,15 +134,16 @@ struct SentDatagrams {
 class DatagramWriter;
 class DatagramBuffer;
 
-// Sends the writer's datagrams in order, in one system call, waiting at
-// most timeout in all for queue space. As sendmmsg(), it may send only
-// some: those it sent leave the writer, and the rest stay in it for
-// another call, so everything was sent once w.empty(). An empty writer
-// sends nothing and returns {0, 0}. Values (nothing was sent):
-// would_block, timed_out, interrupted, disconnected. Throws
-// std::system_error, sending nothing: EMSGSIZE or EINVAL (a payload over
-// the port's max_msg_len: there is no section fallback here), EOPNOTSUPP
-// (on a connection port, or a module without ALPC_FEAT_DGRAMS).
+// Sends the writer's datagrams in order, in one system call, all or
+// none: it waits at most timeout for queue room for all of them. Sent,
+// they leave the writer (it is empty); otherwise it keeps them all. An
+// empty writer sends nothing and returns {0, 0}. Values (nothing was
+// sent): would_block, timed_out, interrupted, disconnected. Throws
+// std::system_error, sending nothing: EMSGSIZE (a payload over the
+// port's max_msg_len, with no section fallback here, or more datagrams
+// or bytes than the port's queue limits let wait at once: split the
+// writer), EOPNOTSUPP (on a connection port, or a module without
+// ALPC_FEAT_DGRAMS).
 Result<SentDatagrams> send_datagrams(const Connection& conn, DatagramWriter& w,
                                      Timeout timeout = forever);
 
