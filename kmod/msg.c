@@ -36,6 +36,7 @@
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
@@ -177,48 +178,88 @@ static void alpc_region_put(struct alpc_region *r)
 		kref_put(&r->ref, alpc_region_free);
 }
 
-/* Zeroed headers for @n datagrams of @conn: its cached array, or new ones. */
-static struct alpc_msg_array *alpc_msg_array_get(struct alpc_conn *conn, u32 n)
-{
-	struct alpc_msg_array *a = xchg(&conn->dgram_hdrs, NULL);
-	gfp_t gfp = GFP_KERNEL_ACCOUNT;
+/* Bundles with buffers up to this size are kept for reuse (alpc_conn.dgram_cache). */
+#define ALPC_BUNDLE_CACHE_MAX	SZ_64K
 
-	if (a && a->cap >= n)
-		return a;
-	kvfree(a);
-	if (want_init_on_alloc(gfp))
-		gfp |= __GFP_ZERO;
-	a = kvmalloc(struct_size(a, msgs, n), gfp);
-	if (!a)
-		return NULL;
-	if (!(gfp & __GFP_ZERO))
-		memset(a, 0, struct_size(a, msgs, n));
-	a->cap = n;
-	return a;
+static void alpc_bundle_destroy(struct alpc_bundle *b)
+{
+	if (b) {
+		kvfree(b->hdrs);
+		kvfree(b);
+	}
 }
 
-/* Gives @a, its first @used headers dirty, back to @conn's cache, or frees it. */
-static void alpc_msg_array_put(struct alpc_conn *conn, struct alpc_msg_array *a,
-			       u32 used)
+void alpc_dgram_cache_free(struct alpc_conn *conn)
 {
-	if (!READ_ONCE(conn->dgram_hdrs)) {
-		memset(a->msgs, 0, array_size(used, sizeof(a->msgs[0])));
-		if (!cmpxchg(&conn->dgram_hdrs, NULL, a))
-			return;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(conn->dgram_cache); i++)
+		alpc_bundle_destroy(conn->dgram_cache[i]);
+}
+
+/*
+ * A bundle for @n datagrams in @size bytes, without references: one of
+ * @conn's cached ones if it is large enough, or a new one. Nothing in it
+ * needs zeroing: alpc_bundle_build() sets every header whole and
+ * overwrites the buffer, and nothing past what it wrote is read.
+ */
+static struct alpc_bundle *alpc_bundle_get(struct alpc_conn *conn, u32 n, u32 size)
+{
+	gfp_t gfp = GFP_KERNEL_ACCOUNT;
+	struct alpc_bundle *b;
+	size_t total;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(conn->dgram_cache); i++) {
+		b = xchg(&conn->dgram_cache[i], NULL);
+		if (b && b->buf_cap >= size && b->hdrs->cap >= n)
+			return b;
+		alpc_bundle_destroy(b);
 	}
-	kvfree(a);
+	/* One to be cached gets the whole slab object or pages it takes. */
+	total = struct_size(b, buf, size);
+	if (total <= ALPC_BUNDLE_CACHE_MAX)
+		total = kmalloc_size_roundup(total);
+	b = kvmalloc(total, gfp);
+	if (!b)
+		return NULL;
+	b->buf_cap = min_t(size_t, total - sizeof(*b), U32_MAX);
+	b->hdrs = kvmalloc(struct_size(b->hdrs, msgs, n), gfp);
+	if (!b->hdrs) {
+		kvfree(b);
+		return NULL;
+	}
+	b->hdrs->cap = n;
+	return b;
+}
+
+/*
+ * Gives @b, done with, back to @conn's cache, or frees it. Two are kept,
+ * so that a sender building its next bundle while the receiver still
+ * copies out the last finds one.
+ */
+static void alpc_bundle_recycle(struct alpc_conn *conn, struct alpc_bundle *b)
+{
+	int i;
+
+	if (b->buf_cap <= ALPC_BUNDLE_CACHE_MAX)
+		for (i = 0; i < ARRAY_SIZE(conn->dgram_cache); i++)
+			if (!cmpxchg(&conn->dgram_cache[i], NULL, b))
+				return;
+	alpc_bundle_destroy(b);
 }
 
 static void alpc_bundle_put(struct alpc_bundle *b)
 {
+	struct alpc_conn *conn = b->conn;
+
 	if (!refcount_dec_and_test(&b->ref))
 		return;
 	put_pid(b->tgid);
 	put_pid(b->tid);
 	put_cred(b->cred);
-	alpc_msg_array_put(b->conn, b->hdrs, b->count);
-	alpc_conn_put(b->conn);
-	kvfree(b);
+	alpc_bundle_recycle(conn, b);
+	alpc_conn_put(conn);
 }
 
 void alpc_msg_free(struct alpc_msg *msg)
@@ -272,7 +313,8 @@ static void alpc_charge(struct alpc_msg *msg, enum alpc_dir dir)
 	msg->conn->queued_bytes[dir] += msg->len;
 }
 
-void alpc_uncharge(struct alpc_msg *msg)
+/* Gives @msg's charge back, leaving the wake-up of those waiting for room to the caller. */
+static void alpc_uncharge_nowake(struct alpc_msg *msg)
 {
 	struct alpc_conn *conn = msg->conn;
 
@@ -281,9 +323,21 @@ void alpc_uncharge(struct alpc_msg *msg)
 	msg->charged = false;
 	conn->queued_msgs[msg->dir]--;
 	conn->queued_bytes[msg->dir] -= msg->charged_bytes;
+}
+
+static void alpc_room_wake(struct alpc_conn *conn)
+{
 	/* Waiters queue themselves before taking the lock to check. */
 	if (waitqueue_active(&conn->wq))
 		wake_up_interruptible_poll(&conn->wq, EPOLLOUT | EPOLLWRNORM);
+}
+
+void alpc_uncharge(struct alpc_msg *msg)
+{
+	if (!msg->charged)
+		return;
+	alpc_uncharge_nowake(msg);
+	alpc_room_wake(msg->conn);
 }
 
 static void alpc_msg_enqueue_nowake(struct alpc_end *end, struct alpc_msg *msg)
@@ -614,6 +668,26 @@ out:
 	return ret;
 }
 
+/* The header @msg's datagram record is received with, in the bundle, before its payload. */
+static struct alpc_dgram *alpc_dgram_header(const struct alpc_msg *msg)
+{
+	return (struct alpc_dgram *)msg->data - 1;
+}
+
+/*
+ * Rewrites the header of @msg, a bundle's datagram queued for @dest, in
+ * the bundle, as ALPC_IOC_RECV_DGRAMS is to report it: then a run of a
+ * bundle's datagrams is received with a single copy of its records.
+ */
+static void alpc_dgram_finish(struct alpc_msg *msg, const struct alpc_end *dest)
+{
+	struct alpc_dgram *h = alpc_dgram_header(msg);
+
+	h->id = msg->id;
+	h->port_context = dest->kind != ALPC_END_CLIENT ? msg->conn->port_context : 0;
+	h->flags = msg->cred_changed ? ALPC_MSGF_CRED_CHANGED : 0;
+}
+
 /*
  * Queues @msg, sent on @end, for the other end of its connection, which
  * is connected and has room for it; an alpc_queue_msg() without the
@@ -644,6 +718,8 @@ static int alpc_enqueue_sent(struct alpc_end *end, struct alpc_msg *msg,
 	alpc_charge(msg, dir);
 	trace_alpc_send(conn->id, msg->id, 0, msg->type, msg->len);
 	dest = end->kind == ALPC_END_CLIENT ? alpc_server_end(conn) : &conn->client;
+	if (msg->bundle)
+		alpc_dgram_finish(msg, dest);
 	if (!wk) {
 		alpc_msg_enqueue(dest, msg, sync);
 		return 0;
@@ -1577,14 +1653,9 @@ static struct alpc_bundle *alpc_bundle_build(struct alpc_end *end,
 	u32 i = 0, off = 0;
 	int ret;
 
-	b = kvmalloc(struct_size(b, buf, d->size), GFP_KERNEL_ACCOUNT);
+	b = alpc_bundle_get(end->conn, d->count, d->size);
 	if (!b)
 		return ERR_PTR(-ENOMEM);
-	b->hdrs = alpc_msg_array_get(end->conn, d->count);
-	if (!b->hdrs) {
-		kvfree(b);
-		return ERR_PTR(-ENOMEM);
-	}
 	msgs = b->hdrs->msgs;
 	b->bytes = 0;
 	ret = -EFAULT;
@@ -1604,14 +1675,21 @@ static struct alpc_bundle *alpc_bundle_build(struct alpc_end *end,
 		ret = -EINVAL;
 		if (d->size - off < ALPC_DGRAM_SIZE(h->len))
 			goto err;
-		INIT_LIST_HEAD(&msg->node);
-		INIT_LIST_HEAD(&msg->req_node);
-		msg->bundle = b;
-		msg->conn = end->conn;
-		msg->type = ALPC_MSG_DATAGRAM;
-		msg->context = h->context;
-		msg->len = h->len;
-		msg->data = (u8 *)(h + 1);
+		/*
+		 * Every field, the rest zeroed: a recycled header holds its
+		 * last datagram's. (An assignment, not a memset and stores:
+		 * the compiler writes each word once.)
+		 */
+		*msg = (struct alpc_msg) {
+			.node = LIST_HEAD_INIT(msg->node),
+			.req_node = LIST_HEAD_INIT(msg->req_node),
+			.bundle = b,
+			.conn = end->conn,
+			.type = ALPC_MSG_DATAGRAM,
+			.context = h->context,
+			.len = h->len,
+			.data = (u8 *)(h + 1),
+		};
 		off += ALPC_DGRAM_SIZE(h->len);
 		b->bytes += h->len;
 	}
@@ -1639,8 +1717,7 @@ static struct alpc_bundle *alpc_bundle_build(struct alpc_end *end,
 	}
 	return b;
 err:
-	alpc_msg_array_put(end->conn, b->hdrs, i);	/* the first @i are set */
-	kvfree(b);
+	alpc_bundle_recycle(end->conn, b);
 	return ERR_PTR(ret);
 }
 
@@ -1714,13 +1791,65 @@ static bool alpc_msg_plain_dgram(const struct alpc_msg *msg)
 	return msg->type == ALPC_MSG_DATAGRAM && !msg->view.sec && !msg->nfiles;
 }
 
+/* Copies @msg, not a bundle's, to @ubuf as a datagram record for @end. */
+static int alpc_dgram_copy_one(const struct alpc_end *end, const struct alpc_msg *msg,
+			       u8 __user *ubuf)
+{
+	struct alpc_dgram h = {
+		.id = msg->id,
+		.context = msg->context,
+		.len = msg->len,
+	};
+
+	if (end->kind != ALPC_END_CLIENT)
+		h.port_context = msg->conn->port_context;
+	if (msg->cred_changed)
+		h.flags |= ALPC_MSGF_CRED_CHANGED;
+	if (copy_to_user(ubuf, &h, sizeof(h)) ||
+	    copy_to_user(ubuf + sizeof(h), msg->data, msg->len))
+		return -EFAULT;
+	return 0;
+}
+
+/*
+ * Copies the run of @bytes of records of a bundle's datagrams from @run
+ * on, in @list, to @ubuf + *@used, with one copy; counts those that
+ * arrived whole in *@used and *@done (and the first's id in *@first).
+ * Returns the first that did not, or NULL.
+ */
+static struct alpc_msg *alpc_dgrams_copy_run(struct list_head *list, struct alpc_msg *run,
+					     u32 bytes, u8 __user *ubuf, u32 *used,
+					     u32 *done, u64 *first)
+{
+	u32 copied = bytes - copy_to_user(ubuf + *used, alpc_dgram_header(run), bytes);
+	struct alpc_msg *msg = run;
+
+	list_for_each_entry_from(msg, list, node) {
+		u32 rec = ALPC_DGRAM_SIZE(msg->len);
+
+		if (!bytes)
+			break;
+		if (copied < rec)
+			return msg;
+		if (!*done)
+			*first = msg->id;
+		copied -= rec;
+		bytes -= rec;
+		*used += rec;
+		(*done)++;
+	}
+	return NULL;
+}
+
 static int alpc_ioctl_recv_dgrams(struct alpc_end *end,
 				  struct alpc_dgrams __user *ud)
 {
 	struct alpc_port *port = end->port;
 	u32 done = 0, used = 0, need = 0;
-	struct alpc_msg *msg, *tmp, *failed = NULL;
+	struct alpc_msg *msg, *tmp, *failed = NULL, *run = NULL;
+	struct alpc_conn *waker = NULL;
 	struct list_head *back;
+	u32 run_bytes = 0;
 	struct alpc_dgrams d;
 	LIST_HEAD(delivered);
 	u8 __user *ubuf;
@@ -1753,10 +1882,16 @@ static int alpc_ioctl_recv_dgrams(struct alpc_end *end,
 			break;
 		}
 		used += rec;
-		alpc_uncharge(msg);
+		/* Those waiting for room hear once per connection, not per datagram. */
+		if (done && msg->conn != waker)
+			alpc_room_wake(waker);
+		waker = msg->conn;
+		alpc_uncharge_nowake(msg);
 		list_move_tail(&msg->node, &taken);
 		done++;
 	}
+	if (done)
+		alpc_room_wake(waker);
 	if (!done) {
 		ret = need ? -EMSGSIZE : -ENOMSG;
 		/* Another receiver may take it: pass the wake-up on. */
@@ -1765,30 +1900,42 @@ static int alpc_ioctl_recv_dgrams(struct alpc_end *end,
 	}
 	mutex_unlock(&port->lock);
 
-	/* Copy out in order; the first that faults goes back, with the rest. */
+	/*
+	 * Copy out in order; the first that faults goes back, with the rest.
+	 * A run of one bundle's datagrams lies there as received: one copy.
+	 */
 	done = 0;
 	used = 0;
 	list_for_each_entry(msg, &taken, node) {
-		struct alpc_dgram h = {
-			.id = msg->id,
-			.context = msg->context,
-			.len = msg->len,
-		};
+		u32 rec = ALPC_DGRAM_SIZE(msg->len);
 
-		if (end->kind != ALPC_END_CLIENT)
-			h.port_context = msg->conn->port_context;
-		if (msg->cred_changed)
-			h.flags |= ALPC_MSGF_CRED_CHANGED;
-		if (copy_to_user(ubuf + used, &h, sizeof(h)) ||
-		    copy_to_user(ubuf + used + sizeof(h), msg->data, msg->len)) {
+		if (run && msg->bundle == run->bundle && msg->data == run->data + run_bytes) {
+			run_bytes += rec;
+			continue;
+		}
+		if (run) {
+			failed = alpc_dgrams_copy_run(&taken, run, run_bytes, ubuf, &used, &done,
+						      &first);
+			run = NULL;
+			if (failed)
+				break;
+		}
+		if (msg->bundle) {
+			run = msg;
+			run_bytes = rec;
+			continue;
+		}
+		if (alpc_dgram_copy_one(end, msg, ubuf + used)) {
 			failed = msg;
 			break;
 		}
 		if (!done)
 			first = msg->id;
-		used += ALPC_DGRAM_SIZE(msg->len);
+		used += rec;
 		done++;
 	}
+	if (run)
+		failed = alpc_dgrams_copy_run(&taken, run, run_bytes, ubuf, &used, &done, &first);
 	if (failed)
 		list_cut_before(&delivered, &taken, &failed->node);
 	else

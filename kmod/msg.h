@@ -81,13 +81,7 @@ struct alpc_msg {
 	u8 *data;			/* the payload: right after it, or in @bundle */
 };
 
-/*
- * The headers of a bundle's datagrams. A connection keeps the last array
- * its bundles freed, zeroed by whoever freed it (mostly the receiver),
- * for its sender's next bundle: zeroing the headers is most of what a
- * bundle costs its sender, and this moves it to the other side, as
- * io_uring's alloc caches keep freed requests for reuse.
- */
+/* The headers of a bundle's datagrams. */
 struct alpc_msg_array {
 	u32 cap;
 	struct alpc_msg msgs[];
@@ -99,9 +93,13 @@ struct alpc_msg_array {
  * their headers in another (32 of them fit a kmalloc-8k slab object; in
  * one piece with the buffer they would need pages of their own). The
  * bundle holds the references a message would (connection, sender's pid,
- * thread and credentials) once for all of them, and is freed when the
- * last is. Every message in it is queued, charged and received as any
- * other: only allocation and freeing differ.
+ * thread and credentials) once for all of them. Every message in it is
+ * queued, charged and received as any other: only allocation and freeing
+ * differ. When the last is freed, the bundle goes back to its
+ * connection's cache (two bundles, with buffers of at most 64 KiB) for
+ * the sender's next: allocating (and, with init_on_alloc, zeroing) is
+ * most of what a bundle costs, and io_uring likewise keeps freed
+ * requests for reuse in its alloc caches.
  */
 struct alpc_bundle {
 	refcount_t ref;			/* its messages not yet freed */
@@ -110,6 +108,7 @@ struct alpc_bundle {
 	struct pid *tid;
 	const struct cred *cred;
 	u32 count;
+	u32 buf_cap;			/* room at @buf */
 	u64 bytes;			/* their payloads' */
 	struct alpc_msg_array *hdrs;	/* @count used */
 	u8 buf[];			/* the sender's buffer */
@@ -149,6 +148,7 @@ void alpc_uncharge(struct alpc_msg *msg);
 void alpc_req_end(struct alpc_msg *req, int status, struct alpc_msg *reply,
 		  bool notify, struct list_head *dispose);
 void alpc_end_purge(struct alpc_end *end, struct list_head *dispose);
+void alpc_dgram_cache_free(struct alpc_conn *conn);
 
 long alpc_msg_ioctl(struct alpc_end *end, unsigned int cmd,
 		    void __user *uarg);

@@ -187,7 +187,7 @@ static void alpc_conn_free(struct kref *ref)
 	alpc_cp_put(conn->client.cp);
 	alpc_cp_put(conn->server.cp);
 	alpc_port_put(conn->port);
-	kvfree(conn->dgram_hdrs);
+	alpc_dgram_cache_free(conn);
 	kfree(conn);
 }
 

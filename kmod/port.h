@@ -16,7 +16,7 @@
 
 struct alpc_cp;
 struct alpc_msg;
-struct alpc_msg_array;
+struct alpc_bundle;
 struct ipc_namespace;
 
 enum alpc_end_kind {
@@ -96,7 +96,7 @@ struct alpc_conn {
 	const struct cred *cred[2];
 	struct file *pidfd[2];
 	struct pid *pid[2];		/* ... and its process */
-	struct alpc_msg_array *dgram_hdrs; /* zeroed, for a bundle (msg.h) */
+	struct alpc_bundle *dgram_cache[2]; /* for the next bundles (msg.h) */
 };
 
 static inline struct alpc_end *alpc_server_end(struct alpc_conn *conn)
