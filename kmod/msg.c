@@ -178,8 +178,13 @@ static void alpc_region_put(struct alpc_region *r)
 		kref_put(&r->ref, alpc_region_free);
 }
 
-/* Bundles with buffers up to this size are kept for reuse (alpc_conn.dgram_cache). */
-#define ALPC_BUNDLE_CACHE_MAX	SZ_64K
+/*
+ * Bundles of up to this many bytes and datagrams are kept for reuse
+ * (alpc_conn.dgram_cache): what a stream of small datagrams needs, and
+ * at most 4 x (16 KiB + 64 headers), 120 KiB, per connection.
+ */
+#define ALPC_BUNDLE_CACHE_MAX	SZ_16K
+#define ALPC_BUNDLE_CACHE_MSGS	64
 
 static void alpc_bundle_destroy(struct alpc_bundle *b)
 {
@@ -191,38 +196,45 @@ static void alpc_bundle_destroy(struct alpc_bundle *b)
 
 void alpc_dgram_cache_free(struct alpc_conn *conn)
 {
-	int i;
+	int dir, i;
 
-	for (i = 0; i < ARRAY_SIZE(conn->dgram_cache); i++)
-		alpc_bundle_destroy(conn->dgram_cache[i]);
+	for (dir = 0; dir < ARRAY_SIZE(conn->dgram_cache); dir++)
+		for (i = 0; i < ARRAY_SIZE(conn->dgram_cache[dir]); i++)
+			alpc_bundle_destroy(conn->dgram_cache[dir][i]);
 }
 
 /*
- * A bundle for @n datagrams in @size bytes, without references: one of
- * @conn's cached ones if it is large enough, or a new one. Nothing in it
- * needs zeroing: alpc_bundle_build() sets every header whole and
- * overwrites the buffer, and nothing past what it wrote is read.
+ * A bundle for @n datagrams in @size bytes sent in direction @dir,
+ * without references: one @conn keeps for that direction if it is large
+ * enough (the other side's were charged to the other side), or a new
+ * one. Nothing in it needs zeroing: alpc_bundle_build() sets every
+ * header whole and overwrites the buffer, and nothing past what it wrote
+ * is read.
  */
-static struct alpc_bundle *alpc_bundle_get(struct alpc_conn *conn, u32 n, u32 size)
+static struct alpc_bundle *alpc_bundle_get(struct alpc_conn *conn, enum alpc_dir dir,
+					   u32 n, u32 size)
 {
+	struct alpc_bundle **cache = conn->dgram_cache[dir];
 	gfp_t gfp = GFP_KERNEL_ACCOUNT;
 	struct alpc_bundle *b;
 	size_t total;
 	int i;
 
-	for (i = 0; i < ARRAY_SIZE(conn->dgram_cache); i++) {
-		b = xchg(&conn->dgram_cache[i], NULL);
+	for (i = 0; i < ARRAY_SIZE(conn->dgram_cache[dir]); i++) {
+		b = xchg(&cache[i], NULL);
 		if (b && b->buf_cap >= size && b->hdrs->cap >= n)
 			return b;
 		alpc_bundle_destroy(b);
 	}
-	/* One to be cached gets the whole slab object or pages it takes. */
+	/* One to be cached gets the whole slab object it takes. */
 	total = struct_size(b, buf, size);
 	if (total <= ALPC_BUNDLE_CACHE_MAX)
 		total = kmalloc_size_roundup(total);
 	b = kvmalloc(total, gfp);
 	if (!b)
 		return NULL;
+	b->dir = dir;
+	b->cacheable = total <= ALPC_BUNDLE_CACHE_MAX && n <= ALPC_BUNDLE_CACHE_MSGS;
 	b->buf_cap = min_t(size_t, total - sizeof(*b), U32_MAX);
 	b->hdrs = kvmalloc(struct_size(b->hdrs, msgs, n), gfp);
 	if (!b->hdrs) {
@@ -234,17 +246,18 @@ static struct alpc_bundle *alpc_bundle_get(struct alpc_conn *conn, u32 n, u32 si
 }
 
 /*
- * Gives @b, done with, back to @conn's cache, or frees it. Two are kept,
- * so that a sender building its next bundle while the receiver still
- * copies out the last finds one.
+ * Gives @b, done with, back to @conn's cache, or frees it. Two are kept
+ * per direction, so that a sender building its next bundle while the
+ * receiver still copies out the last finds one.
  */
 static void alpc_bundle_recycle(struct alpc_conn *conn, struct alpc_bundle *b)
 {
+	struct alpc_bundle **cache = conn->dgram_cache[b->dir];
 	int i;
 
-	if (b->buf_cap <= ALPC_BUNDLE_CACHE_MAX)
-		for (i = 0; i < ARRAY_SIZE(conn->dgram_cache); i++)
-			if (!cmpxchg(&conn->dgram_cache[i], NULL, b))
+	if (b->cacheable)
+		for (i = 0; i < ARRAY_SIZE(conn->dgram_cache[b->dir]); i++)
+			if (!cmpxchg(&cache[i], NULL, b))
 				return;
 	alpc_bundle_destroy(b);
 }
@@ -432,6 +445,9 @@ void alpc_req_end(struct alpc_msg *req, int status, struct alpc_msg *reply,
 		conn->queued_bytes[req->dir] += reply->len;
 		conn->queued_bytes[req->dir] -= req->charged_bytes;
 		req->charged = false;
+		/* Smaller than the request: room for those waiting for some. */
+		if (reply->len < req->charged_bytes)
+			alpc_room_wake(conn);
 	} else {
 		alpc_uncharge(req);
 	}
@@ -1653,7 +1669,7 @@ static struct alpc_bundle *alpc_bundle_build(struct alpc_end *end,
 	u32 i = 0, off = 0;
 	int ret;
 
-	b = alpc_bundle_get(end->conn, d->count, d->size);
+	b = alpc_bundle_get(end->conn, alpc_end_dir(end), d->count, d->size);
 	if (!b)
 		return ERR_PTR(-ENOMEM);
 	msgs = b->hdrs->msgs;
@@ -1675,10 +1691,12 @@ static struct alpc_bundle *alpc_bundle_build(struct alpc_end *end,
 		ret = -EINVAL;
 		if (d->size - off < ALPC_DGRAM_SIZE(h->len))
 			goto err;
+		/* Padding reaches the receiver as zeros, not the sender's bytes. */
+		memset((u8 *)(h + 1) + h->len, 0, ALPC_DGRAM_SIZE(h->len) - sizeof(*h) - h->len);
 		/*
 		 * Every field, the rest zeroed: a recycled header holds its
-		 * last datagram's. (An assignment, not a memset and stores:
-		 * the compiler writes each word once.)
+		 * last datagram's. An assignment rather than a memset and
+		 * stores, which the compiler can do in word-sized stores.
 		 */
 		*msg = (struct alpc_msg) {
 			.node = LIST_HEAD_INIT(msg->node),
@@ -1704,7 +1722,6 @@ static struct alpc_bundle *alpc_bundle_build(struct alpc_end *end,
 		goto err;
 
 	refcount_set(&b->ref, d->count);
-	b->count = d->count;
 	kref_get(&end->conn->ref);
 	b->conn = end->conn;
 	b->tgid = get_pid(task_tgid(current));
@@ -1752,11 +1769,17 @@ static int alpc_ioctl_send_dgrams(struct alpc_end *end,
 		return -EFAULT;
 	if (alpc_dgrams_args_bad(&d))
 		return -EINVAL;
-	/* More than @count datagrams of the port's largest: one is larger. */
-	if (d.size > d.count * ALPC_DGRAM_SIZE(port->attr.max_msg_len))
-		return -EMSGSIZE;
 	if (end->kind == ALPC_END_PORT)
 		return -EOPNOTSUPP;
+	/*
+	 * Never to fit, before anything is copied: more datagrams than the
+	 * queue takes, more bytes than @count of the port's largest (one is
+	 * larger), or than the queue's bytes and @count headers and padding.
+	 */
+	if (d.count > port->attr.max_queued_msgs ||
+	    d.size > d.count * ALPC_DGRAM_SIZE(port->attr.max_msg_len) ||
+	    d.size > port->attr.max_queued_bytes + d.count * ALPC_DGRAM_SIZE(0) + d.count * 7)
+		return -EMSGSIZE;
 	if (alpc_dgrams_out(ud, 0, 0, 0))
 		return -EFAULT;
 	b = alpc_bundle_build(end, &d);
@@ -1871,7 +1894,10 @@ static int alpc_ioctl_recv_dgrams(struct alpc_end *end,
 	ret = alpc_wait_queued(end, &timeout);
 	if (ret)
 		goto out_unlock;
-	/* Every datagram taken is charged: alpc_queue_msg() charges them all. */
+	/*
+	 * Every datagram taken is charged (alpc_enqueue_sent() charges what
+	 * it queues), so a failed copy charges them again.
+	 */
 	list_for_each_entry_safe(msg, tmp, &end->queue, node) {
 		u32 rec = ALPC_DGRAM_SIZE(msg->len);
 
@@ -1946,12 +1972,19 @@ static int alpc_ioctl_recv_dgrams(struct alpc_end *end,
 		list_splice_tail_init(&taken, &delivered);
 	back = ret ? &delivered : &taken;
 	if (!list_empty(back)) {
-		/* Back to the head, as they were, for this or another receiver. */
+		int n = 0;
+
+		/*
+		 * Back to the head, as they were, for this or other receivers:
+		 * as many may have gone back to sleep finding them taken.
+		 */
 		mutex_lock(&port->lock);
-		list_for_each_entry(msg, back, node)
+		list_for_each_entry(msg, back, node) {
 			alpc_charge(msg, msg->dir);
+			n++;
+		}
 		list_splice_init(back, &end->queue);
-		wake_up_interruptible(&end->recv_wq);
+		__wake_up(&end->recv_wq, TASK_INTERRUPTIBLE, n, poll_to_key(EPOLLIN | EPOLLRDNORM));
 		mutex_unlock(&port->lock);
 	}
 	list_for_each_entry(msg, &delivered, node)

@@ -94,12 +94,15 @@ struct alpc_msg_array {
  * one piece with the buffer they would need pages of their own). The
  * bundle holds the references a message would (connection, sender's pid,
  * thread and credentials) once for all of them. Every message in it is
- * queued, charged and received as any other: only allocation and freeing
- * differ. When the last is freed, the bundle goes back to its
- * connection's cache (two bundles, with buffers of at most 64 KiB) for
- * the sender's next: allocating (and, with init_on_alloc, zeroing) is
- * most of what a bundle costs, and io_uring likewise keeps freed
- * requests for reuse in its alloc caches.
+ * queued, charged and received as any other; allocation and freeing
+ * differ, and so does memory: a bundle lives until its last datagram is
+ * received, so one that is partly received holds its whole buffer while
+ * only the rest is charged (in a FIFO queue, one bundle per direction at
+ * a time). When the last is freed, the bundle goes back to its
+ * connection's cache (two per direction, of at most 16 KiB and 64
+ * datagrams) for that sender's next: allocating (and, with
+ * init_on_alloc, zeroing) is most of what a bundle costs, and io_uring
+ * likewise keeps freed requests for reuse in its alloc caches.
  */
 struct alpc_bundle {
 	refcount_t ref;			/* its messages not yet freed */
@@ -107,10 +110,11 @@ struct alpc_bundle {
 	struct pid *tgid;
 	struct pid *tid;
 	const struct cred *cred;
-	u32 count;
+	enum alpc_dir dir;		/* sent in, for the cache */
+	bool cacheable;			/* small enough to keep */
 	u32 buf_cap;			/* room at @buf */
 	u64 bytes;			/* their payloads' */
-	struct alpc_msg_array *hdrs;	/* @count used */
+	struct alpc_msg_array *hdrs;	/* as many as it has datagrams, or more */
 	u8 buf[];			/* the sender's buffer */
 };
 

@@ -96,7 +96,7 @@ struct alpc_conn {
 	const struct cred *cred[2];
 	struct file *pidfd[2];
 	struct pid *pid[2];		/* ... and its process */
-	struct alpc_bundle *dgram_cache[2]; /* for the next bundles (msg.h) */
+	struct alpc_bundle *dgram_cache[2][2]; /* by alpc_dir, for the next bundles */
 };
 
 static inline struct alpc_end *alpc_server_end(struct alpc_conn *conn)

@@ -192,7 +192,14 @@ TEST_F(dgrams, round_trip_of_mixed_sizes)
 	int n = ARRAY_SIZE(lens);
 	struct alpc_dgrams d, r;
 
+	__u32 off = 0;
+	int i;
+
 	dgrams_init(&d, self->buf, pack(self->buf, lens, n, 500), n, 0);
+	/* The sender's padding bytes are its own business. */
+	for (i = 0; i < n; off += ALPC_DGRAM_SIZE(lens[i]), i++)
+		memset(self->buf + off + sizeof(struct alpc_dgram) + lens[i], 0xee,
+		       ALPC_DGRAM_SIZE(lens[i]) - sizeof(struct alpc_dgram) - lens[i]);
 	ASSERT_EQ(0, send_dgrams(self->client, &d));
 	EXPECT_EQ(n, d.done);
 	EXPECT_EQ(d.size, d.bytes);
@@ -205,6 +212,14 @@ TEST_F(dgrams, round_trip_of_mixed_sizes)
 	EXPECT_EQ(d.first_id, r.first_id);
 	EXPECT_EQ(d.bytes, r.bytes);
 	EXPECT_EQ(r.bytes, check_received(_metadata, self->buf, lens, n, d.first_id, 500, CTX));
+	/* ... and reach the receiver zeroed. */
+	for (i = 0, off = 0; i < n; off += ALPC_DGRAM_SIZE(lens[i]), i++) {
+		__u32 pad = ALPC_DGRAM_SIZE(lens[i]) - sizeof(struct alpc_dgram) - lens[i];
+		static const char zeros[8];
+
+		EXPECT_EQ(0, memcmp(self->buf + off + sizeof(struct alpc_dgram) + lens[i],
+				    zeros, pad));
+	}
 	expect_empty(_metadata, self->comm);
 }
 
@@ -430,6 +445,10 @@ TEST_F(dgrams, send_on_connection_port_is_eopnotsupp)
 	struct alpc_dgrams d;
 
 	dgrams_init(&d, self->buf, pack_same(self->buf, 4, 1, 0), 1, 0);
+	ASSERT_EQ(-1, send_dgrams(self->port, &d));
+	EXPECT_EQ(EOPNOTSUPP, errno);
+	/* Whatever else is wrong with it. */
+	dgrams_init(&d, NULL, BUF_SIZE, 2, 0);
 	ASSERT_EQ(-1, send_dgrams(self->port, &d));
 	EXPECT_EQ(EOPNOTSUPP, errno);
 }
@@ -697,7 +716,13 @@ TEST_F(dgrams, bundle_over_the_queue_limits_is_emsgsize)
 	nth_len(self->buf, 256, 3)->len = 1024 - 3 * 256 + 1;
 	d.size = 3 * ALPC_DGRAM_SIZE(256) + ALPC_DGRAM_SIZE(1024 - 3 * 256 + 1);
 	send_fails(_metadata, client, comm, &d, EMSGSIZE);
+	/* Checked before the datagrams are read: no EFAULT for a NULL buffer. */
+	dgrams_init(&d, NULL, 1024 + 4 * (ALPC_DGRAM_SIZE(0) + 7) + 8, 4, ALPC_WAIT_NS);
+	send_fails(_metadata, client, comm, &d, EMSGSIZE);
+	dgrams_init(&d, NULL, 8, 5, ALPC_WAIT_NS);
+	send_fails(_metadata, client, comm, &d, EMSGSIZE);
 	/* Exactly the limits: it goes. */
+	dgrams_init(&d, self->buf, 4 * ALPC_DGRAM_SIZE(256), 4, ALPC_WAIT_NS);
 	nth_len(self->buf, 256, 3)->len = 256;
 	d.size = 4 * ALPC_DGRAM_SIZE(256);
 	ASSERT_EQ(0, send_dgrams(client, &d));
@@ -743,6 +768,44 @@ TEST_F(dgrams, blocked_send_waits_for_room_for_all)
 		EXPECT_TRUE(alpc_check_fill(rbuf + i * ALPC_DGRAM_SIZE(16) + sizeof(h), 16, 8 + i));
 	}
 	free(rbuf);
+	alpc_close_pair(client, comm, port);
+}
+
+/*
+ * A reply smaller than its request gives back room in the requester's
+ * direction: a bundle waiting for it goes at once.
+ */
+TEST_F(dgrams, smaller_reply_makes_room_for_a_waiting_bundle)
+{
+	int port = -1, client = -1, comm = -1;
+	struct alpc_port_attr attr;
+	struct alpc_msg_info info;
+	char name[ALPC_NAME_MAX];
+	struct alpc_dgrams d;
+	struct alpc_call call;
+	__u64 req;
+	__s64 start;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.max_msg_len = 4096;
+	attr.max_queued_bytes = 4096;
+	alpc_port_name(name, "dgreply");
+	client = alpc_open_pair(self->dev, name, &attr, CTX, ALPC_ACCEPT_COMM_PORT,
+				&port, &comm, NULL);
+	ASSERT_LE(0, client);
+	ASSERT_EQ(0, alpc_send(client, ALPC_MSG_REQUEST, self->buf, 4000, 0, 0, 0, &req));
+	dgrams_init(&d, self->buf + 8192, pack_same(self->buf + 8192, 100, 2, 0), 2,
+		    10000 * ALPC_NS_PER_MS);
+	ASSERT_EQ(0, alpc_call_start(&call, client, ALPC_IOC_SEND_DGRAMS, &d));
+	EXPECT_TRUE(alpc_call_still_waits(&call, 100));
+	ASSERT_EQ(0, alpc_recv(comm, self->buf + 16384, 4096, 0, &info));
+	EXPECT_EQ(req, info.id);
+	start = alpc_now_ns();
+	ASSERT_EQ(0, alpc_reply(comm, req, "ok", 2));
+	ASSERT_EQ(0, alpc_call_join(&call));
+	EXPECT_EQ(2, d.done);
+	/* Woken by the reply, not by the end of its 10 s wait. */
+	EXPECT_GT(5000 * ALPC_NS_PER_MS, call.end_ns - start);
 	alpc_close_pair(client, comm, port);
 }
 

@@ -801,8 +801,10 @@ struct alpc_batch {
  * Many plain datagrams in one buffer and one system call, for streams of
  * small messages where the per-operation structures of ALPC_IOC_BATCH
  * cost more than the payloads. A datagram is a struct alpc_dgram header
- * followed by @len payload bytes, padded with unspecified bytes to a
- * multiple of 8 (ALPC_DGRAM_SIZE(len) in all); the next one follows.
+ * followed by @len payload bytes, padded to a multiple of 8
+ * (ALPC_DGRAM_SIZE(len) in all); the next one follows. The receiver gets
+ * the padding of a datagram sent this way zeroed, and that of one sent
+ * with ALPC_IOC_SEND untouched.
  * Each datagram is an ordinary DATAGRAM message: it is charged, counted,
  * posted to a completion port and received (with ALPC_IOC_RECV too) one
  * by one.
@@ -820,8 +822,12 @@ struct alpc_batch {
  * queued together once the connection has room for all of them, or not
  * at all. A bundle that could never fit, more datagrams than the port's
  * max_queued_msgs or more payload bytes than its max_queued_bytes, is
- * EMSGSIZE, as is a @size over @count times the record of a datagram of
- * max_msg_len bytes (it is checked before the headers are read).
+ * EMSGSIZE, as is a @size over @count records of max_msg_len bytes, or
+ * over max_queued_bytes and @count headers and paddings (these are
+ * checked before the headers are read). poll()'s EPOLLOUT says there is
+ * room for one message, not for a bundle: a sender woken by it should
+ * send with a timeout rather than 0, and single sends from other threads
+ * of the same connection may take room as it frees.
  *
  * ALPC_IOC_RECV_DGRAMS, on a connection or communication port:
  * In:  @size bytes of room at @buf; @count (1 to ALPC_BATCH_MAX), the
@@ -829,7 +835,7 @@ struct alpc_batch {
  *      first; @flags and @reserved, 0.
  * Out: @done datagrams at @buf, oldest first, each header with its @id,
  *      @context, @port_context (as alpc_msg_info's), @len and @flags
- *      (ALPC_MSGF_CRED_CHANGED); @bytes, the bytes of @buf written;
+ *      (ALPC_MSGF_CRED_CHANGED); @bytes, the bytes of their records;
  *      @first_id, the id of the first.
  *
  * It takes datagrams from the head of the queue for as long as they are
