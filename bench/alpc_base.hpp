@@ -40,6 +40,15 @@ protected:
         std::memcpy(name_, cp.name, sizeof(name_));
     }
 
+    // The one-way transports' port: 4 KiB messages, deep queues.
+    void open_oneway_port() {
+        alpc_port_attr attr{};
+        attr.max_msg_len = 4096;
+        attr.max_queued_msgs = 1024;
+        attr.max_queued_bytes = 4 << 20;
+        open_port(attr);
+    }
+
     void accept_one() {
         std::byte buf[ALPC_MSG_DEFAULT_MAX];
         alpc_recv r{};

@@ -168,31 +168,32 @@ private:
     std::uint64_t last_id_ = 0;
 };
 
-class AlpcBatched : public AlpcBase {
+// What the batched one-way transports share: 32 messages per call, one
+// connection, no ping-pong.
+class AlpcOneway : public AlpcBase {
 public:
     static constexpr unsigned depth = 32;
 
     std::size_t max_size() const override { return 4096; }
     bool supports(Pattern p) const override { return p == Pattern::oneway; }
 
-    void prepare(Pattern, std::size_t size) override {
-        alpc_port_attr attr{};
-        attr.max_msg_len = 4096;
-        attr.max_queued_msgs = 1024;
-        attr.max_queued_bytes = 4 << 20;
-        open_port(attr);
-        size_ = size;
-        rbuf_.resize(depth * size);
-    }
-
     void server_accept() override { accept_one(); }
     void client_setup() override { connect_one(); }
 
     const std::byte* call(const std::byte*, std::size_t) override {
-        failf("alpc-batched has no ping-pong");
+        failf("one-way only: no ping-pong");
     }
     const std::byte* reply_recv(const std::byte*, std::size_t, bool) override {
-        failf("alpc-batched has no ping-pong");
+        failf("one-way only: no ping-pong");
+    }
+};
+
+class AlpcBatched : public AlpcOneway {
+public:
+    void prepare(Pattern, std::size_t size) override {
+        open_oneway_port();
+        size_ = size;
+        rbuf_.resize(depth * size);
     }
 
     void send(const std::byte* msg, std::size_t len) override {
@@ -259,32 +260,13 @@ private:
     std::vector<std::byte> rbuf_;
 };
 
-class AlpcDgrams : public AlpcBase {
+class AlpcDgrams : public AlpcOneway {
 public:
-    static constexpr unsigned depth = 32;
-
-    std::size_t max_size() const override { return 4096; }
-    bool supports(Pattern p) const override { return p == Pattern::oneway; }
-
     void prepare(Pattern, std::size_t size) override {
-        alpc_port_attr attr{};
-        attr.max_msg_len = 4096;
-        attr.max_queued_msgs = 1024;
-        attr.max_queued_bytes = 4 << 20;
-        open_port(attr);
+        open_oneway_port();
         size_ = size;
         sbuf_.resize(depth * ALPC_DGRAM_SIZE(size));
         rbuf_.resize(depth * ALPC_DGRAM_SIZE(size));
-    }
-
-    void server_accept() override { accept_one(); }
-    void client_setup() override { connect_one(); }
-
-    const std::byte* call(const std::byte*, std::size_t) override {
-        failf("alpc-dgrams has no ping-pong");
-    }
-    const std::byte* reply_recv(const std::byte*, std::size_t, bool) override {
-        failf("alpc-dgrams has no ping-pong");
     }
 
     void send(const std::byte* msg, std::size_t len) override {

@@ -139,19 +139,26 @@ FIXTURE(dgrams) {
 	char *buf;
 };
 
+/* A port with @attr, and a connection to it accepted with @accept_flags. */
+static void open_pair_attr(struct __test_metadata *_metadata, int dev,
+			   struct alpc_port_attr *attr, __u32 accept_flags, const char *tag,
+			   int *port, int *client, int *comm)
+{
+	char name[ALPC_NAME_MAX];
+
+	alpc_port_name(name, tag);
+	*client = alpc_open_pair(dev, name, attr, CTX, accept_flags, port, comm, NULL);
+	ASSERT_LE(0, *port);
+	ASSERT_LE(0, *client);
+}
+
 /* A port whose connections queue at most @max messages, and a connection to it. */
 static void open_pair(struct __test_metadata *_metadata, int dev, __u32 max, __u32 accept_flags,
 		      const char *tag, int *port, int *client, int *comm)
 {
-	struct alpc_port_attr attr;
-	char name[ALPC_NAME_MAX];
+	struct alpc_port_attr attr = { .max_queued_msgs = max };
 
-	memset(&attr, 0, sizeof(attr));
-	attr.max_queued_msgs = max;
-	alpc_port_name(name, tag);
-	*client = alpc_open_pair(dev, name, &attr, CTX, accept_flags, port, comm, NULL);
-	ASSERT_LE(0, *port);
-	ASSERT_LE(0, *client);
+	open_pair_attr(_metadata, dev, &attr, accept_flags, tag, port, client, comm);
 }
 
 FIXTURE_SETUP(dgrams)
@@ -370,21 +377,16 @@ TEST_F(dgrams, recv_stops_before_a_request)
 /* A datagram carrying fds is not plain: ENOMSG, and ALPC_IOC_RECV gets it with them. */
 TEST_F(dgrams, datagram_with_fds_is_left_for_recv)
 {
+	struct alpc_port_attr attr = { .flags = ALPC_PORT_ALLOW_FDS };
+	int port = -1, client = -1, comm = -1, fds[1], got[1];
 	struct alpc_msg_attrs attrs;
 	struct alpc_recv_extra x;
 	struct alpc_msg_info info;
-	struct alpc_port_attr attr;
-	char name[ALPC_NAME_MAX];
-	int port = -1, client, comm = -1, fds[1], got[1];
 	struct alpc_dgrams r;
 	__u64 id;
 
-	memset(&attr, 0, sizeof(attr));
-	attr.flags = ALPC_PORT_ALLOW_FDS;
-	alpc_port_name(name, "dgfd");
-	client = alpc_open_pair(self->dev, name, &attr, CTX, ALPC_ACCEPT_COMM_PORT,
-				&port, &comm, NULL);
-	ASSERT_LE(0, client);
+	open_pair_attr(_metadata, self->dev, &attr, ALPC_ACCEPT_COMM_PORT, "dgfd",
+		       &port, &client, &comm);
 	fds[0] = eventfd(0, EFD_CLOEXEC);
 	ASSERT_LE(0, fds[0]);
 	memset(&attrs, 0, sizeof(attrs));
@@ -697,19 +699,16 @@ TEST_F(dgrams, send_is_all_or_none_on_a_full_queue)
 /* A bundle the queue could never hold at once is EMSGSIZE, by count or by bytes. */
 TEST_F(dgrams, bundle_over_the_queue_limits_is_emsgsize)
 {
+	struct alpc_port_attr attr = {
+		.max_msg_len = 512,
+		.max_queued_msgs = 4,
+		.max_queued_bytes = 1024,
+	};
 	int port = -1, client = -1, comm = -1;
-	struct alpc_port_attr attr;
-	char name[ALPC_NAME_MAX];
 	struct alpc_dgrams d;
 
-	memset(&attr, 0, sizeof(attr));
-	attr.max_msg_len = 512;
-	attr.max_queued_msgs = 4;
-	attr.max_queued_bytes = 1024;
-	alpc_port_name(name, "dglim");
-	client = alpc_open_pair(self->dev, name, &attr, CTX, ALPC_ACCEPT_COMM_PORT,
-				&port, &comm, NULL);
-	ASSERT_LE(0, client);
+	open_pair_attr(_metadata, self->dev, &attr, ALPC_ACCEPT_COMM_PORT, "dglim",
+		       &port, &client, &comm);
 	dgrams_init(&d, self->buf, pack_same(self->buf, 8, 5, 0), 5, ALPC_WAIT_NS);
 	send_fails(_metadata, client, comm, &d, EMSGSIZE);
 	dgrams_init(&d, self->buf, pack_same(self->buf, 256, 4, 0), 4, ALPC_WAIT_NS);
@@ -777,22 +776,16 @@ TEST_F(dgrams, blocked_send_waits_for_room_for_all)
  */
 TEST_F(dgrams, smaller_reply_makes_room_for_a_waiting_bundle)
 {
+	struct alpc_port_attr attr = { .max_msg_len = 4096, .max_queued_bytes = 4096 };
 	int port = -1, client = -1, comm = -1;
-	struct alpc_port_attr attr;
 	struct alpc_msg_info info;
-	char name[ALPC_NAME_MAX];
 	struct alpc_dgrams d;
 	struct alpc_call call;
 	__u64 req;
 	__s64 start;
 
-	memset(&attr, 0, sizeof(attr));
-	attr.max_msg_len = 4096;
-	attr.max_queued_bytes = 4096;
-	alpc_port_name(name, "dgreply");
-	client = alpc_open_pair(self->dev, name, &attr, CTX, ALPC_ACCEPT_COMM_PORT,
-				&port, &comm, NULL);
-	ASSERT_LE(0, client);
+	open_pair_attr(_metadata, self->dev, &attr, ALPC_ACCEPT_COMM_PORT, "dgreply",
+		       &port, &client, &comm);
 	ASSERT_EQ(0, alpc_send(client, ALPC_MSG_REQUEST, self->buf, 4000, 0, 0, 0, &req));
 	dgrams_init(&d, self->buf + 8192, pack_same(self->buf + 8192, 100, 2, 0), 2,
 		    10000 * ALPC_NS_PER_MS);

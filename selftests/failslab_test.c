@@ -334,6 +334,17 @@ static void ctx_fini(struct ctx *c)
 		munmap(c->lend, 2 * PAGE);
 }
 
+/* A port with @attr and a client; @comm: the server takes a comm port. */
+static int make_pair_attr(struct ctx *c, struct alpc_port_attr *attr, bool comm)
+{
+	c->client = alpc_open_pair(c->dev, c->name, attr, 1, comm ? ALPC_ACCEPT_COMM_PORT : 0,
+				   &c->port, &c->comm, NULL);
+	if (c->client < 0)
+		return -1;
+	c->server = comm ? c->comm : c->port;
+	return 0;
+}
+
 /* A port (DIRECT_ACCESS and ALLOW_FDS) with a client; @comm: the server takes a comm port. */
 static int make_pair(struct ctx *c, bool comm)
 {
@@ -343,12 +354,7 @@ static int make_pair(struct ctx *c, bool comm)
 		.max_section_bytes = 1 << 20,
 	};
 
-	c->client = alpc_open_pair(c->dev, c->name, &attr, 1, comm ? ALPC_ACCEPT_COMM_PORT : 0,
-				   &c->port, &c->comm, NULL);
-	if (c->client < 0)
-		return -1;
-	c->server = comm ? c->comm : c->port;
-	return 0;
+	return make_pair_attr(c, &attr, comm);
 }
 
 /* A section of @size on @fd, every byte @fill. */
@@ -1557,12 +1563,7 @@ static int setup_dgrams_pair(struct ctx *c, bool comm)
 {
 	struct alpc_port_attr attr = { .max_queued_msgs = DG_COUNT };
 
-	c->client = alpc_open_pair(c->dev, c->name, &attr, 1, comm ? ALPC_ACCEPT_COMM_PORT : 0,
-				   &c->port, &c->comm, NULL);
-	if (c->client < 0)
-		return -1;
-	c->server = comm ? c->comm : c->port;
-	return 0;
+	return make_pair_attr(c, &attr, comm);
 }
 
 /* A new connection: no header array cached yet. */
