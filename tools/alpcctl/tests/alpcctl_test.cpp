@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <climits>
@@ -405,8 +406,18 @@ std::string monitor_while_churning(const std::vector<std::string>& args, const s
         auto name = tag + "-" + std::to_string(i);
         {
             auto port = alpcu::Port::create(name);
-            auto client = std::async(std::launch::async,
-                                     [&] { return alpcu::Connection::connect(name, {}, 5s); });
+            // A connect that returns EINTR is tried again: twice on 6.12
+            // (sessions 3 and 4) one did, in this test only, with no
+            // signal sent to the process that anyone found. The monitor's
+            // output is what this test checks; a WARN keeps the count.
+            std::atomic<int> interrupted = 0;
+            auto client = std::async(std::launch::async, [&] {
+                for (;;) {
+                    auto c = alpcu::Connection::connect(name, {}, 5s);
+                    if (c.status() != alpcu::Status::interrupted || interrupted++ == 3)
+                        return c;
+                }
+            });
             auto req = port.receive(5s);
             INFO("iteration " << i << ": receive: "
                               << (req.ok() ? "ok" : alpcu::to_string(req.status())));
@@ -419,6 +430,8 @@ std::string monitor_while_churning(const std::vector<std::string>& args, const s
             REQUIRE(port.accept(req.value()) == alpcu::Status::ok);
             // The client goes first (conn-del), then the port (port-del).
             auto c = std::move(client.get()).value();
+            if (interrupted)
+                WARN("iteration " << i << ": connect interrupted " << interrupted << " times");
             c = alpcu::Connection(alpcu::Fd());
         }
         mon.pump(100ms);
