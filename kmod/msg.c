@@ -691,24 +691,25 @@ static struct alpc_dgram *alpc_dgram_header(const struct alpc_msg *msg)
 }
 
 /*
- * Rewrites the header of @msg, a bundle's datagram queued for @dest, in
- * the bundle, as ALPC_IOC_RECV_DGRAMS is to report it: then a run of a
- * bundle's datagrams is received with a single copy of its records.
+ * Rewrites the header of @msg, a bundle's datagram just queued from
+ * @end, in the bundle, as ALPC_IOC_RECV_DGRAMS is to report it: then a
+ * run of a bundle's datagrams is received with a single copy of its
+ * records. Its receivers see the port context on the server's side.
  */
-static void alpc_dgram_finish(struct alpc_msg *msg, const struct alpc_end *dest)
+static void alpc_dgram_finish(struct alpc_msg *msg, const struct alpc_end *end)
 {
 	struct alpc_dgram *h = alpc_dgram_header(msg);
 
 	h->id = msg->id;
-	h->port_context = dest->kind != ALPC_END_CLIENT ? msg->conn->port_context : 0;
+	h->port_context = end->kind == ALPC_END_CLIENT ? msg->conn->port_context : 0;
 	h->flags = msg->cred_changed ? ALPC_MSGF_CRED_CHANGED : 0;
 }
 
 /*
- * Queues @msg, sent on @end, for the other end of its connection, which
- * is connected and has room for it; an alpc_queue_msg() without the
- * wait. Fails only to enter a request in the request table. Called with
- * the port's lock held.
+ * Queues @msg, sent on @end and given its id, for the other end of its
+ * connection, which is connected and has room for it; an
+ * alpc_queue_msg() without the wait. Fails only to enter a request in
+ * the request table. Called with the port's lock held.
  */
 static int alpc_enqueue_sent(struct alpc_end *end, struct alpc_msg *msg,
 			     struct alpc_waiter *w, bool sync, struct alpc_wakes *wk)
@@ -718,8 +719,6 @@ static int alpc_enqueue_sent(struct alpc_end *end, struct alpc_msg *msg,
 	struct alpc_end *dest;
 	int ret;
 
-	if (!msg->id)		/* a bundle's have theirs */
-		msg->id = alpc_new_id();
 	if (msg->type == ALPC_MSG_REQUEST) {
 		ret = rhashtable_insert_fast(&conn->port->requests, &msg->hnode,
 					     alpc_req_params);
@@ -734,8 +733,6 @@ static int alpc_enqueue_sent(struct alpc_end *end, struct alpc_msg *msg,
 	alpc_charge(msg, dir);
 	trace_alpc_send(conn->id, msg->id, 0, msg->type, msg->len);
 	dest = end->kind == ALPC_END_CLIENT ? alpc_server_end(conn) : &conn->client;
-	if (msg->bundle)
-		alpc_dgram_finish(msg, dest);
 	if (!wk) {
 		alpc_msg_enqueue(dest, msg, sync);
 		return 0;
@@ -762,6 +759,7 @@ static int alpc_queue_msg(struct alpc_end *end, struct alpc_msg *msg,
 	ret = alpc_wait_room(end, 1, msg->len, timeout, wk);
 	if (ret)
 		return ret;
+	msg->id = alpc_new_id();
 	return alpc_enqueue_sent(end, msg, w, sync, wk);
 }
 
@@ -1793,9 +1791,12 @@ static int alpc_ioctl_send_dgrams(struct alpc_end *end,
 	if (!ret) {
 		first = alpc_new_ids(d.count);
 		for (i = 0; i < d.count; i++) {
-			b->hdrs->msgs[i].id = first + i;
+			struct alpc_msg *msg = &b->hdrs->msgs[i];
+
+			msg->id = first + i;
 			/* A datagram's cannot fail. */
-			alpc_enqueue_sent(end, &b->hdrs->msgs[i], NULL, false, &wk);
+			alpc_enqueue_sent(end, msg, NULL, false, &wk);
+			alpc_dgram_finish(msg, end);
 		}
 		alpc_wakes_flush(&wk);
 	}
