@@ -47,17 +47,38 @@ line_env() {
 	esac
 }
 
-# KVM is usable only if a paused guest survives vCPU setup: on some hosts
-# /dev/kvm opens but QEMU then aborts setting MSRs.
+# kvm_usable VMLINUZ: whether KVM boots that kernel. A guest that merely
+# starts is not proof: on some hosts /dev/kvm opens and QEMU aborts setting
+# MSRs, and on others (nested virtualization) firmware runs but Linux
+# stalls before its first line. So the kernel must print its banner within
+# 15 s (a KVM boot prints it in well under one). The answer is kept per
+# host boot and kernel. ALPC_ACCEL=tcg or kvm overrides the probe.
 kvm_usable() {
-	local p
+	local vmlinuz=$1 boot key f out p i
+	case ${ALPC_ACCEL:-} in
+	tcg) return 1 ;;
+	kvm) return 0 ;;
+	esac
 	[ -r /dev/kvm ] && [ -w /dev/kvm ] || return 1
-	qemu-system-x86_64 -accel kvm -cpu host -display none -monitor none \
-		-nodefaults -S -m 64 >/dev/null 2>&1 &
-	p=$!
-	sleep 2
-	kill -0 "$p" 2>/dev/null || { wait "$p" 2>/dev/null; return 1; }
-	kill "$p" 2>/dev/null
-	wait "$p" 2>/dev/null
-	return 0
+	boot=$(cat /proc/sys/kernel/random/boot_id 2>/dev/null || echo unknown)
+	key=$(printf '%s %s' "$boot" "$vmlinuz" | sha256sum | cut -c1-16)
+	f=$ALPC_CACHE/kvm-probe-$key
+	if [ ! -f "$f" ]; then
+		out=$(mktemp)
+		qemu-system-x86_64 -accel kvm -cpu host -m 256 -display none -monitor none \
+			-nodefaults -no-reboot -kernel "$vmlinuz" \
+			-append "console=ttyS0 panic=-1" -serial "file:$out" >/dev/null 2>&1 &
+		p=$!
+		echo no >"$f.tmp"
+		for i in $(seq 30); do
+			grep -q 'Linux version' "$out" 2>/dev/null && { echo yes >"$f.tmp"; break; }
+			kill -0 "$p" 2>/dev/null || break
+			sleep 0.5
+		done
+		kill "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+		rm -f "$out"
+		mv "$f.tmp" "$f"
+	fi
+	[ "$(cat "$f")" = yes ]
 }

@@ -9,6 +9,7 @@
 #   vm.sh MODE LINE    run /tests/MODE.sh in the VM (demo, bench)
 #
 # VM_APPEND adds to the guest kernel command line (init_on_alloc=0, ...);
+# ALPC_ACCEL=tcg|kvm skips the KVM probe (common.sh's kvm_usable);
 # VM_MEM, VM_CPUS and VM_TIMEOUT size and bound the VM.
 #
 # Results come back on the VM's second serial port; the console log is
@@ -51,7 +52,7 @@ done
 
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$vmdir/initrd.gz"
 
-if kvm_usable 2>/dev/null; then
+if kvm_usable "$VMLINUZ" 2>/dev/null; then
 	accel=(-accel kvm -cpu host) accel_name=kvm
 else
 	accel=(-accel tcg -cpu max) accel_name=tcg
