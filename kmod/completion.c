@@ -5,8 +5,9 @@
  * ring in shared memory (the contract is in the uapi header).
  *
  * Locking: cp->lock (a mutex) guards the ring's kernel side, the backlog
- * and the counters. Entries are posted with a port's lock held, so the
- * order is port->lock, then cp->lock; nothing here takes a port's lock.
+ * and the counters. Entries are posted with a port's lock held, so
+ * cp->lock nests inside port->lock (the lock order is atop port.c);
+ * nothing here takes a port's lock.
  *
  * Lifetime: a completion port is referenced by its file and by every
  * end associated with it. Once its file is closed it takes no entries.
@@ -24,7 +25,7 @@
 
 #include "compat.h"
 #include "completion.h"
-#include "msg.h"
+#include "wait.h"
 
 #define ALPC_BACKLOG_MAX	65536
 #define ALPC_DEQUEUE_MAX	1024
@@ -92,8 +93,9 @@ static u32 alpc_cp_ring_count(struct alpc_cp *cp)
 }
 
 /*
- * Posts an entry for @key. Called with the posting port's lock held, in
- * process context.
+ * Posts an entry for @key, in process context. Its callers hold the
+ * posting port's lock, which orders the entries of one port's events as
+ * the events themselves; alpc_cp_post() needs only its own.
  */
 void alpc_cp_post(struct alpc_cp *cp, u64 key, u64 msg_id, u32 kind, int status)
 {
@@ -168,7 +170,7 @@ static u32 alpc_cp_take(struct alpc_cp *cp, struct alpc_completion *out, u32 max
 	return n;
 }
 
-static int alpc_cp_dequeue(struct alpc_cp *cp, struct alpc_dequeue __user *ud)
+static int alpc_ioctl_dequeue(struct alpc_cp *cp, struct alpc_dequeue __user *ud)
 {
 	DEFINE_WAIT_FUNC(wait, woken_wake_function);
 	struct alpc_completion *out;
@@ -226,7 +228,7 @@ static long alpc_cp_ioctl(struct file *file, unsigned int cmd, unsigned long arg
 {
 	if (cmd != ALPC_IOC_DEQUEUE)
 		return -ENOTTY;
-	return alpc_cp_dequeue(file->private_data, (void __user *)arg);
+	return alpc_ioctl_dequeue(file->private_data, (void __user *)arg);
 }
 
 static __poll_t alpc_cp_poll(struct file *file, poll_table *pt)
@@ -272,7 +274,7 @@ static const struct file_operations alpc_cp_fops = {
 	.release	= alpc_cp_release,
 };
 
-int alpc_cp_create(struct alpc_create_completion __user *uarg)
+int alpc_ioctl_create_completion(struct alpc_create_completion __user *uarg)
 {
 	struct alpc_create_completion c;
 	struct alpc_cp *cp;

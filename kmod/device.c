@@ -21,7 +21,7 @@
 #include "device.h"
 #include "port.h"
 
-static int alpc_get_features(struct alpc_features __user *uarg)
+static int alpc_ioctl_get_features(struct alpc_features __user *uarg)
 {
 	struct alpc_features f;
 
@@ -44,16 +44,16 @@ static long alpc_dev_ioctl(struct file *file, unsigned int cmd,
 
 	switch (cmd) {
 	case ALPC_IOC_GET_FEATURES:
-		return alpc_get_features(uarg);
+		return alpc_ioctl_get_features(uarg);
 	case ALPC_IOC_CREATE_PORT:
-		return alpc_port_create(uarg);
+		return alpc_ioctl_create_port(uarg);
 	case ALPC_IOC_CONNECT:
-		return alpc_port_connect(uarg);
+		return alpc_ioctl_connect(uarg);
 	case ALPC_IOC_GET_SECURITY:
 	case ALPC_IOC_SET_SECURITY:
-		return alpc_port_security(NULL, cmd, uarg);
+		return alpc_ioctl_security(NULL, cmd, uarg);
 	case ALPC_IOC_CREATE_COMPLETION:
-		return alpc_cp_create(uarg);
+		return alpc_ioctl_create_completion(uarg);
 	default:
 		return -ENOTTY;
 	}

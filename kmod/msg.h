@@ -11,6 +11,10 @@
 
 #include "port.h"
 #include "section.h"
+#include "wait.h"
+
+struct alpc_bundle;
+struct alpc_region;
 
 /*
  * A thread waiting for a request's answer (ALPC_IOC_SEND_WAIT, connect).
@@ -21,22 +25,6 @@ struct alpc_waiter {
 	bool done;
 	int status;			/* 0, or -errno */
 	struct alpc_msg *reply;		/* the waiter frees it */
-};
-
-/*
- * A range of a request's sender's memory that the request's receiver may
- * read or write (ALPC_IOC_ACCESS) until the request ends. @revoked and
- * @active are under the port's lock; a sender told its request ended
- * waits for @active to drop to 0 before it returns to user space.
- */
-struct alpc_region {
-	struct kref ref;
-	struct mm_struct *mm;		/* the sender's, as it was at send */
-	u64 addr;
-	u64 len;
-	u32 flags;			/* ALPC_REGION_* */
-	bool revoked;
-	unsigned int active;
 };
 
 enum alpc_req_state {
@@ -81,43 +69,6 @@ struct alpc_msg {
 	u8 *data;			/* the payload: right after it, or in @bundle */
 };
 
-/* The headers of a bundle's datagrams. */
-struct alpc_msg_array {
-	u32 cap;
-	struct alpc_msg msgs[];
-};
-
-/*
- * The datagrams of one ALPC_IOC_SEND_DGRAMS: the bundle and a copy of the
- * sender's buffer, which holds their payloads, in one allocation, and
- * their headers in another (32 of them fit a kmalloc-8k slab object; in
- * one piece with the buffer they would need pages of their own). The
- * bundle holds the references a message would (connection, sender's pid,
- * thread and credentials) once for all of them. Every message in it is
- * queued, charged and received as any other; allocation and freeing
- * differ, and so does memory: a bundle lives until its last datagram is
- * received, so one that is partly received holds its whole buffer while
- * only the rest is charged (in a FIFO queue, one bundle per direction at
- * a time). When the last is freed, the bundle goes back to its
- * connection's cache (two per direction, of at most 16 KiB and 64
- * datagrams) for that sender's next: allocating (and, with
- * init_on_alloc, zeroing) is most of what a bundle costs, and io_uring
- * likewise keeps freed requests for reuse in its alloc caches.
- */
-struct alpc_bundle {
-	refcount_t ref;			/* its messages not yet freed */
-	struct alpc_conn *conn;
-	struct pid *tgid;
-	struct pid *tid;
-	const struct cred *cred;
-	enum alpc_dir dir;		/* sent in, for the cache */
-	bool cacheable;			/* small enough to keep */
-	u32 buf_cap;			/* room at @buf */
-	u64 bytes;			/* their payloads' */
-	struct alpc_msg_array *hdrs;	/* as many as it has datagrams, or more */
-	u8 buf[];			/* the sender's buffer */
-};
-
 /*
  * The request table: an rhashtable rather than an xarray, because ids
  * only grow, so an xarray allocated a node for nearly every request and
@@ -136,8 +87,21 @@ static inline struct alpc_msg *alpc_req_lookup(struct alpc_port *port, u64 id)
 	return rhashtable_lookup_fast(&port->requests, &id, alpc_req_params);
 }
 
+/*
+ * The wake-ups a run of sends in one batch owes its destination (one end:
+ * a sending end's destination is fixed once it is connected), made once
+ * when the run ends or before the sender sleeps: one per message, as
+ * alpc_msg_enqueue() would have made them one by one, but under one hold
+ * of the wait queue's lock. Made under the port's lock, as
+ * alpc_msg_enqueue() makes them, so @end cannot be torn down meanwhile.
+ */
+struct alpc_wakes {
+	struct alpc_end *end;
+	int nr;
+};
+
 u64 alpc_new_id(void);
-long alpc_timeout(s64 timeout_ns);
+u64 alpc_new_ids(u32 n);
 int alpc_sleep(struct alpc_port *port, struct wait_queue_entry *wait,
 	       long *timeout);
 
@@ -146,15 +110,25 @@ struct alpc_msg *alpc_msg_alloc(struct alpc_conn *conn, u32 type,
 void alpc_msg_free(struct alpc_msg *msg);
 void alpc_msg_free_list(struct list_head *list);
 void alpc_msg_stamp(struct alpc_msg *msg, enum alpc_dir from);
+int alpc_msg_attrs_from_user(struct alpc_end *end, struct alpc_msg *msg, u64 uattrs);
+
 bool alpc_has_space(struct alpc_conn *conn, enum alpc_dir dir, u32 len);
-void alpc_msg_enqueue(struct alpc_end *end, struct alpc_msg *msg, bool sync);
+void alpc_charge(struct alpc_msg *msg, enum alpc_dir dir);
 void alpc_uncharge(struct alpc_msg *msg);
+void alpc_uncharge_nowake(struct alpc_msg *msg);
+void alpc_room_wake(struct alpc_conn *conn);
+int alpc_wait_room(struct alpc_end *end, u32 n, u64 bytes, long *timeout,
+		   struct alpc_wakes *wk);
+
+void alpc_msg_enqueue(struct alpc_end *end, struct alpc_msg *msg, bool sync);
+int alpc_enqueue_sent(struct alpc_end *end, struct alpc_msg *msg,
+		      struct alpc_waiter *w, bool sync, struct alpc_wakes *wk);
+void alpc_wakes_flush(struct alpc_wakes *wk);
+int alpc_wait_queued(struct alpc_end *end, long *timeout);
+
 void alpc_req_end(struct alpc_msg *req, int status, struct alpc_msg *reply,
 		  bool notify, struct list_head *dispose);
+void alpc_req_to_canceled(struct alpc_msg *req);
 void alpc_end_purge(struct alpc_end *end, struct list_head *dispose);
-void alpc_dgram_cache_free(struct alpc_conn *conn);
-
-long alpc_msg_ioctl(struct alpc_end *end, unsigned int cmd,
-		    void __user *uarg);
 
 #endif /* _ALPC_MSG_H */

@@ -5,14 +5,26 @@
  *
  * Locking
  * -------
- * alpc_names_lock guards the name table. port->lock guards everything
- * reachable from one connection port: its queue and request table, its
- * connections, their ends' queues and charges, and the messages in them.
- * The two are never held together. With port->lock held, nothing touches
- * user memory (a fault, or a userfaultfd, would stall every client of the
- * port) and nothing is freed: what is to go moves to a dispose list that
- * is freed after the unlock, so no reference drop can free the lock's
- * own port under it.
+ * This is the one place the module's lock order is written; the other
+ * files point here, and functions that need a lock assert it with
+ * lockdep_assert_held().
+ *
+ *   alpc_names_lock     the name table; held alone, with no other lock
+ *   alpc_ports' xa_lock the introspection registry; held alone
+ *   mmap_lock           (the mm's: around mmap and VMA close, in vm_mmap()
+ *                        and in GUP for ALPC_IOC_ACCESS)
+ *     -> port->lock     everything reachable from one connection port;
+ *                       never two ports' at once
+ *       -> cp->lock     a completion port's (completion.c), to post
+ *
+ * port->lock guards everything reachable from one connection port: its
+ * queue and request table, its connections, their ends' queues and
+ * charges, and the messages in them. With it held, nothing touches user
+ * memory (a fault, or a userfaultfd, would stall every client of the
+ * port, and would invert the order above) and nothing is freed: what is
+ * to go moves to a dispose list that is freed after the unlock, so no
+ * reference drop can free the lock's own port under it. Wake-ups are
+ * made under it, so an end cannot be torn down under its waker.
  *
  * Lifetime
  * --------
@@ -48,12 +60,16 @@
 #include <linux/uaccess.h>
 #include <linux/user_namespace.h>
 
+#include "access.h"
+#include "batch.h"
 #include "compat.h"
 #include "completion.h"
+#include "dgram.h"
 #include "msg.h"
 #include "netlink.h"
 #include "port.h"
 #include "section.h"
+#include "sendrecv.h"
 #include "trace.h"
 
 #define ALPC_DEFAULT_QUEUED_MSGS	64
@@ -84,7 +100,7 @@ static u32 alpc_name_hash(const struct ipc_namespace *ns, const char *name)
 	return full_name_hash(ns, name, strlen(name));
 }
 
-static bool alpc_name_valid(const char *name)
+bool alpc_name_valid(const char *name)
 {
 	size_t len = strnlen(name, ALPC_NAME_MAX);
 
@@ -215,6 +231,8 @@ static void alpc_conn_close(struct alpc_conn *conn, struct list_head *dispose)
 {
 	struct alpc_msg *req, *tmp;
 
+	lockdep_assert_held(&conn->port->lock);
+
 	if (conn->state == ALPC_CONN_CLOSED)
 		return;
 	conn->state = ALPC_CONN_CLOSED;
@@ -274,7 +292,7 @@ static int alpc_fd_flags(u32 flags)
 	return flags & ALPC_FD_INHERIT ? 0 : O_CLOEXEC;
 }
 
-int alpc_port_create(struct alpc_create_port __user *uarg)
+int alpc_ioctl_create_port(struct alpc_create_port __user *uarg)
 {
 	struct alpc_create_port c;
 	struct alpc_port *port;
@@ -355,6 +373,8 @@ static int alpc_queue_connect(struct alpc_conn *conn, struct alpc_msg *req,
 	struct alpc_port *port = conn->port;
 	int ret;
 
+	lockdep_assert_held(&port->lock);
+
 	if (port->dead)
 		return -ENOENT;
 	/* Checked under the lock: a descriptor change applies at once. */
@@ -392,6 +412,8 @@ static void alpc_wait_connect(struct alpc_conn *conn, struct alpc_msg *req,
 	bool nonblock = !timeout;
 	int ret = 0;
 
+	lockdep_assert_held(&conn->port->lock);
+
 	add_wait_queue(&conn->wq, &wait);
 	while (!w->done) {
 		ret = alpc_sleep(conn->port, &wait, &timeout);
@@ -408,7 +430,46 @@ static void alpc_wait_connect(struct alpc_conn *conn, struct alpc_msg *req,
 	alpc_conn_close(conn, dispose);
 }
 
-int alpc_port_connect(struct alpc_connect __user *uarg)
+static bool alpc_connect_args_bad(const struct alpc_connect *c)
+{
+	if (c->flags & ~(ALPC_FD_INHERIT | ALPC_CONNECT_ASYNC | ALPC_CONNECT_SERVER_UID |
+			 ALPC_CONNECT_PIDFD) ||
+	    c->reserved0 || c->reserved || !alpc_name_valid(c->name) ||
+	    (!(c->flags & ALPC_CONNECT_SERVER_UID) && c->server_uid) ||
+	    (!(c->flags & ALPC_CONNECT_PIDFD) && c->pidfd))
+		return true;
+	/* Asynchronous: no wait, no reply buffer; synchronous: no completion. */
+	if (c->flags & ALPC_CONNECT_ASYNC)
+		return c->timeout_ns >= 0 || c->reply_buf || c->reply_size;
+	return c->completion_fd || c->key;
+}
+
+/*
+ * A connection to @port by the calling process, not yet on the port's
+ * list. It takes over the caller's reference to @port and @pidfd.
+ */
+static struct alpc_conn *alpc_conn_alloc(struct alpc_port *port, struct file *pidfd)
+{
+	struct alpc_conn *conn;
+
+	conn = kzalloc(sizeof(*conn), GFP_KERNEL_ACCOUNT);
+	if (!conn)
+		return NULL;
+	kref_init(&conn->ref);
+	conn->port = port;
+	conn->state = ALPC_CONN_CONNECTING;
+	INIT_LIST_HEAD(&conn->node);
+	INIT_LIST_HEAD(&conn->reqs);
+	init_waitqueue_head(&conn->wq);
+	alpc_end_init(&conn->client, ALPC_END_CLIENT, port, conn);
+	alpc_end_init(&conn->server, ALPC_END_SERVER, port, conn);
+	conn->cred[ALPC_TO_SERVER] = get_current_cred();
+	conn->pid[ALPC_TO_SERVER] = get_pid(task_tgid(current));
+	conn->pidfd[ALPC_TO_SERVER] = pidfd;
+	return conn;
+}
+
+int alpc_ioctl_connect(struct alpc_connect __user *uarg)
 {
 	struct alpc_waiter w = {};
 	struct alpc_msg *req, *closed;
@@ -418,20 +479,14 @@ int alpc_port_connect(struct alpc_connect __user *uarg)
 	struct alpc_port *port;
 	struct alpc_conn *conn;
 	LIST_HEAD(dispose);
+	bool async;
 	int fd, ret;
 
 	if (copy_from_user(&c, uarg, sizeof(c)))
 		return -EFAULT;
-	if (c.flags & ~(ALPC_FD_INHERIT | ALPC_CONNECT_ASYNC | ALPC_CONNECT_SERVER_UID |
-			ALPC_CONNECT_PIDFD) ||
-	    c.reserved0 || c.reserved || !alpc_name_valid(c.name) ||
-	    (!(c.flags & ALPC_CONNECT_SERVER_UID) && c.server_uid) ||
-	    (!(c.flags & ALPC_CONNECT_PIDFD) && c.pidfd))
+	if (alpc_connect_args_bad(&c))
 		return -EINVAL;
-	if (c.flags & ALPC_CONNECT_ASYNC ?
-	    c.timeout_ns >= 0 || c.reply_buf || c.reply_size :
-	    c.completion_fd || c.key)
-		return -EINVAL;
+	async = c.flags & ALPC_CONNECT_ASYNC;
 	if (c.flags & ALPC_CONNECT_SERVER_UID) {
 		server_uid = make_kuid(current_user_ns(), c.server_uid);
 		if (!uid_valid(server_uid))
@@ -447,38 +502,19 @@ int alpc_port_connect(struct alpc_connect __user *uarg)
 			return PTR_ERR(pidfd);
 	}
 
+	ret = -ENOENT;
 	port = alpc_name_lookup(current->nsproxy->ipc_ns, c.name);
-	if (!port) {
-		ret = -ENOENT;
+	if (!port)
 		goto err_pidfd;
-	}
-	if (c.len > port->attr.max_msg_len) {
-		alpc_port_put(port);
-		ret = -EMSGSIZE;
-		goto err_pidfd;
-	}
-
-	conn = kzalloc(sizeof(*conn), GFP_KERNEL_ACCOUNT);
-	if (!conn) {
-		alpc_port_put(port);
-		ret = -ENOMEM;
-		goto err_pidfd;
-	}
-	/* From here, the connection holds the lookup's port reference. */
-	kref_init(&conn->ref);
-	conn->port = port;
-	conn->state = ALPC_CONN_CONNECTING;
-	INIT_LIST_HEAD(&conn->node);
-	INIT_LIST_HEAD(&conn->reqs);
-	init_waitqueue_head(&conn->wq);
-	alpc_end_init(&conn->client, ALPC_END_CLIENT, port, conn);
-	alpc_end_init(&conn->server, ALPC_END_SERVER, port, conn);
-	conn->cred[ALPC_TO_SERVER] = get_current_cred();
-	conn->pid[ALPC_TO_SERVER] = get_pid(task_tgid(current));
-	/* The connection owns the pidfd now. */
-	conn->pidfd[ALPC_TO_SERVER] = pidfd;
-
-	if (c.flags & ALPC_CONNECT_ASYNC) {
+	ret = -EMSGSIZE;
+	if (c.len > port->attr.max_msg_len)
+		goto err_port;
+	ret = -ENOMEM;
+	conn = alpc_conn_alloc(port, pidfd);
+	if (!conn)
+		goto err_port;
+	/* From here, putting the connection puts the port and the pidfd. */
+	if (async) {
 		conn->client.cp = alpc_cp_get(c.completion_fd);
 		if (IS_ERR(conn->client.cp)) {
 			ret = PTR_ERR(conn->client.cp);
@@ -487,7 +523,6 @@ int alpc_port_connect(struct alpc_connect __user *uarg)
 		}
 		conn->client.cp_key = c.key;
 	}
-
 	/* Carries the client's identity as it is now, for the server's rundown. */
 	closed = alpc_msg_alloc(NULL, ALPC_MSG_PORT_CLOSED, NULL, 0);
 	if (IS_ERR(closed)) {
@@ -495,8 +530,7 @@ int alpc_port_connect(struct alpc_connect __user *uarg)
 		goto err_conn;
 	}
 	conn->closed_msg = closed;
-	req = alpc_msg_alloc(conn, ALPC_MSG_CONNECTION_REQUEST,
-			     u64_to_user_ptr(c.buf), c.len);
+	req = alpc_msg_alloc(conn, ALPC_MSG_CONNECTION_REQUEST, u64_to_user_ptr(c.buf), c.len);
 	if (IS_ERR(req)) {
 		ret = PTR_ERR(req);
 		goto err_conn;
@@ -506,63 +540,57 @@ int alpc_port_connect(struct alpc_connect __user *uarg)
 		ret = PTR_ERR(file);
 		goto err_req;
 	}
+
 	/*
 	 * The file owns the connection's first reference now: from here a
 	 * failure is an fput(), whose release closes the connection.
 	 */
 	mutex_lock(&port->lock);
-	ret = alpc_queue_connect(conn, req, c.flags & ALPC_CONNECT_ASYNC ? NULL : &w, want);
-	if (!ret)
-		trace_alpc_connect(port->id, conn->id, req->id, c.len,
-				   c.flags & ALPC_CONNECT_ASYNC);
-	if (!ret && c.flags & ALPC_CONNECT_ASYNC) {
-		mutex_unlock(&port->lock);
-		fd = get_unused_fd_flags(alpc_fd_flags(c.flags));
-		if (fd < 0) {
-			fput(file);
-			return fd;
-		}
-		fd_install(fd, file);
-		return fd;
-	}
+	ret = alpc_queue_connect(conn, req, async ? NULL : &w, want);
 	if (ret) {
 		/* Never queued: the file's release has nothing to close. */
 		conn->state = ALPC_CONN_CLOSED;
 		mutex_unlock(&port->lock);
 		alpc_msg_free(req);
-		fput(file);
-		return ret;
+		goto err_file;
 	}
-	if (!w.done)
+	trace_alpc_connect(port->id, conn->id, req->id, c.len, async);
+	if (!async && !w.done)
 		alpc_wait_connect(conn, req, &w, alpc_timeout(c.timeout_ns), &dispose);
 	mutex_unlock(&port->lock);
 	alpc_msg_free_list(&dispose);
 
-	ret = w.status;
-	if (w.reply) {
-		if (copy_to_user(u64_to_user_ptr(c.reply_buf), w.reply->data,
-				 min(w.reply->len, c.reply_size)) ||
-		    put_user(w.reply->len, &uarg->reply_len))
-			ret = -EFAULT;
-		alpc_msg_free(w.reply);
+	if (!async) {
+		ret = w.status;
+		if (w.reply) {
+			if (copy_to_user(u64_to_user_ptr(c.reply_buf), w.reply->data,
+					 min(w.reply->len, c.reply_size)) ||
+			    put_user(w.reply->len, &uarg->reply_len))
+				ret = -EFAULT;
+			alpc_msg_free(w.reply);
+		}
+		if (ret)
+			goto err_file;
 	}
 	/* The fd only now: a connect may wait long, holding no fd number. */
-	if (!ret) {
-		fd = get_unused_fd_flags(alpc_fd_flags(c.flags));
-		ret = fd < 0 ? fd : 0;
-	}
-	if (ret) {
-		fput(file);
-		return ret;
+	fd = get_unused_fd_flags(alpc_fd_flags(c.flags));
+	if (fd < 0) {
+		ret = fd;
+		goto err_file;
 	}
 	fd_install(fd, file);
 	return fd;
 
+err_file:
+	fput(file);
+	return ret;
 err_req:
 	alpc_msg_free(req);
 err_conn:
 	alpc_conn_put(conn);
 	return ret;
+err_port:
+	alpc_port_put(port);
 err_pidfd:
 	if (pidfd)
 		fput(pidfd);
@@ -580,7 +608,7 @@ static struct alpc_msg *alpc_conn_request(struct alpc_port *port, u64 id)
 	return req;
 }
 
-static int alpc_accept(struct alpc_port *port, struct alpc_accept __user *uarg)
+static int alpc_ioctl_accept(struct alpc_port *port, struct alpc_accept __user *uarg)
 {
 	struct file *file = NULL, *pidfd = NULL;
 	struct alpc_conn *conn = NULL;
@@ -839,7 +867,7 @@ bool alpc_is_port_file(const struct file *file)
 	return file->f_op == &alpc_fops;
 }
 
-static int alpc_associate(struct alpc_end *end, struct alpc_associate __user *uarg)
+static int alpc_ioctl_associate(struct alpc_end *end, struct alpc_associate __user *uarg)
 {
 	struct alpc_cp *cp = NULL, *old;
 	struct alpc_associate a;
@@ -863,108 +891,56 @@ static int alpc_associate(struct alpc_end *end, struct alpc_associate __user *ua
 }
 
 /*
- * Whether the caller needs CAP_SYS_ADMIN in the port's user namespace to
- * read @cur (@new NULL) or replace it with @new: unless it owns the port,
- * and, to replace it, keeps the owner and a group it is in.
+ * Every ioctl of a port fd, and the kinds of port that take it: the kind
+ * is checked here and nowhere else. (A connection port sends replies
+ * only; that depends on the message, so alpc_send_prepare() checks it.)
  */
-static bool alpc_sd_needs_admin(const struct alpc_sd *cur, const struct alpc_sd *new)
-{
-	if (!uid_eq(cur->uid, current_euid()))
-		return true;
-	/* Giving a port away, like chown, takes the capability. */
-	return new && (!uid_eq(new->uid, cur->uid) ||
-		       (!gid_eq(new->gid, cur->gid) && !in_egroup_p(new->gid)));
-}
-
-/*
- * ALPC_IOC_GET_SECURITY and ALPC_IOC_SET_SECURITY, on a connection port
- * (@end) or, with @end NULL, on /dev/alpc by name.
- */
-int alpc_port_security(struct alpc_end *end, unsigned int cmd,
-		       struct alpc_port_security __user *uarg)
-{
-	bool set = cmd == ALPC_IOC_SET_SECURITY;
-	struct alpc_port_security *ps;
-	struct alpc_port *port;
-	struct alpc_sd sd;
-	bool admin;
-	int ret = 0;
-
-	if (end && end->kind != ALPC_END_PORT)
-		return -ENOTTY;
-	ps = memdup_user(uarg, sizeof(*ps));
-	if (IS_ERR(ps))
-		return PTR_ERR(ps);
-	if (ps->flags || ps->reserved ||
-	    (end ? !!memchr_inv(ps->name, 0, sizeof(ps->name)) : !alpc_name_valid(ps->name))) {
-		ret = -EINVAL;
-		goto out_free;
-	}
-	if (set) {
-		ret = alpc_sd_from_user(&sd, &ps->sd, current_user_ns());
-		if (ret)
-			goto out_free;
-	}
-	if (end) {
-		port = end->port;
-		kref_get(&port->ref);
-	} else {
-		port = alpc_name_lookup(current->nsproxy->ipc_ns, ps->name);
-		if (!port) {
-			ret = -ENOENT;
-			goto out_free;
-		}
-	}
-
-	/* ns_capable() may log: asked without the lock, and only if needed. */
-	mutex_lock(&port->lock);
-	admin = alpc_sd_needs_admin(&port->sd, set ? &sd : NULL);
-	mutex_unlock(&port->lock);
-	admin = admin && ns_capable(port->user_ns, CAP_SYS_ADMIN);
-
-	mutex_lock(&port->lock);
-	if (!admin && alpc_sd_needs_admin(&port->sd, set ? &sd : NULL))
-		ret = -EPERM;
-	else if (set)
-		port->sd = sd;
-	else
-		alpc_sd_to_user(&port->sd, &ps->sd, current_user_ns());
-	mutex_unlock(&port->lock);
-	alpc_port_put(port);
-	if (!ret && !set && copy_to_user(&uarg->sd, &ps->sd, sizeof(ps->sd)))
-		ret = -EFAULT;
-out_free:
-	kfree(ps);
-	return ret;
-}
-
-static long alpc_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+static long alpc_port_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct alpc_end *end = file->private_data;
+	bool conn_port = end->kind == ALPC_END_PORT;
 	void __user *uarg = (void __user *)arg;
 
 	switch (cmd) {
+	/* Connection ports only. */
 	case ALPC_IOC_ACCEPT:
-		if (end->kind != ALPC_END_PORT)
-			return -ENOTTY;
-		return alpc_accept(end->port, uarg);
-	case ALPC_IOC_CREATE_SECTION:
-		if (end->kind == ALPC_END_PORT)
-			return -ENOTTY;
-		return alpc_section_create(end, uarg);
-	case ALPC_IOC_ASSOCIATE:
-		return alpc_associate(end, uarg);
+		return conn_port ? alpc_ioctl_accept(end->port, uarg) : -ENOTTY;
 	case ALPC_IOC_GET_SECURITY:
 	case ALPC_IOC_SET_SECURITY:
-		return alpc_port_security(end, cmd, uarg);
+		return conn_port ? alpc_ioctl_security(end, cmd, uarg) : -ENOTTY;
+	/* Communication ports only. */
+	case ALPC_IOC_CREATE_SECTION:
+		return conn_port ? -ENOTTY : alpc_ioctl_create_section(end, uarg);
+	case ALPC_IOC_SEND_WAIT:
+		return conn_port ? -EOPNOTSUPP : alpc_ioctl_send_wait(end, uarg);
+	case ALPC_IOC_SEND_DGRAMS:
+		return conn_port ? -EOPNOTSUPP : alpc_ioctl_send_dgrams(end, uarg);
+	/* Every kind. */
+	case ALPC_IOC_ASSOCIATE:
+		return alpc_ioctl_associate(end, uarg);
+	case ALPC_IOC_SEND:
+		return alpc_ioctl_send(end, uarg);
+	case ALPC_IOC_RECV:
+		return alpc_ioctl_recv(end, uarg);
+	case ALPC_IOC_REPLY_RECV:
+		return alpc_ioctl_reply_recv(end, uarg);
+	case ALPC_IOC_CANCEL:
+		return alpc_ioctl_cancel(end, uarg);
+	case ALPC_IOC_ACCESS:
+		return alpc_ioctl_access(end, uarg);
+	case ALPC_IOC_BATCH:
+		return alpc_ioctl_batch(end, uarg);
+	case ALPC_IOC_RECV_DGRAMS:
+		return alpc_ioctl_recv_dgrams(end, uarg);
+	default:
+		return -ENOTTY;
 	}
-	return alpc_msg_ioctl(end, cmd, uarg);
 }
 
 static const struct file_operations alpc_fops = {
 	.owner		= THIS_MODULE,
 	.release	= alpc_release,
 	.poll		= alpc_poll,
-	.unlocked_ioctl	= alpc_ioctl,
+	.unlocked_ioctl	= alpc_port_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 };

@@ -121,12 +121,11 @@ void alpc_port_put(struct alpc_port *port);
  */
 struct alpc_port *alpc_port_next(u64 *id);
 struct alpc_port *alpc_name_lookup(struct ipc_namespace *ns, const char *name);
+bool alpc_name_valid(const char *name);
 extern atomic_t alpc_generation;
 
-int alpc_port_create(struct alpc_create_port __user *uarg);
-int alpc_port_connect(struct alpc_connect __user *uarg);
+int alpc_ioctl_create_port(struct alpc_create_port __user *uarg);
+int alpc_ioctl_connect(struct alpc_connect __user *uarg);
 bool alpc_is_port_file(const struct file *file);
-int alpc_port_security(struct alpc_end *end, unsigned int cmd,
-		       struct alpc_port_security __user *uarg);
 
 #endif /* _ALPC_PORT_H */

@@ -18,8 +18,8 @@
  *
  * Locking: mmap_lock may be held when these functions run (mmap, VMA
  * close), so nothing here takes a port's lock; the connection's section
- * bytes are an atomic counter for that reason. Lock order, where both are
- * taken: mmap_lock, then port->lock; never the other way.
+ * bytes are an atomic counter for that reason. The lock order is atop
+ * port.c.
  */
 
 #include <linux/anon_inodes.h>
@@ -125,7 +125,7 @@ static struct file *alpc_section_file(struct alpc_section *sec, int flags)
 	return file;
 }
 
-int alpc_section_create(struct alpc_end *end, struct alpc_create_section __user *uarg)
+int alpc_ioctl_create_section(struct alpc_end *end, struct alpc_create_section __user *uarg)
 {
 	struct alpc_conn *conn = end->conn;
 	const struct alpc_port_attr *attr = &end->port->attr;

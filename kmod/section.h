@@ -23,7 +23,7 @@ struct alpc_view {
 	bool readonly;
 };
 
-int alpc_section_create(struct alpc_end *end, struct alpc_create_section __user *uarg);
+int alpc_ioctl_create_section(struct alpc_end *end, struct alpc_create_section __user *uarg);
 void alpc_section_put(struct alpc_section *sec);
 int alpc_view_get(struct alpc_view *view, const struct alpc_msg_attrs *a);
 void alpc_view_put(struct alpc_view *view);

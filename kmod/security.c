@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Port security: descriptors and the connect check, credential changes,
- * and the callers' own pidfds.
+ * Port security: descriptors and the connect check, ALPC_IOC_GET_SECURITY
+ * and ALPC_IOC_SET_SECURITY, credential changes, and the callers' own
+ * pidfds.
  *
  * A descriptor is an owner, a file-like mode and an ordered access list,
  * kept in kernel ids (kuid_t, kgid_t) and translated at the uapi
@@ -12,15 +13,21 @@
  */
 
 #include <linux/bsearch.h>
+#include <linux/capability.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/ipc_namespace.h>
 #include <linux/magic.h>
+#include <linux/nsproxy.h>
 #include <linux/pid.h>
 #include <linux/sched.h>
+#include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/uaccess.h>
 #include <linux/user_namespace.h>
 
 #include "compat.h"
+#include "port.h"
 #include "security.h"
 
 #define ALPC_MODE_BITS	0777
@@ -194,4 +201,78 @@ struct file *alpc_pidfd_get(int fd)
 		return file;
 	fput(file);
 	return ERR_PTR(-EINVAL);
+}
+
+/*
+ * Whether the caller needs CAP_SYS_ADMIN in the port's user namespace to
+ * read @cur (@new NULL) or replace it with @new: unless it owns the port,
+ * and, to replace it, keeps the owner and a group it is in.
+ */
+static bool alpc_sd_needs_admin(const struct alpc_sd *cur, const struct alpc_sd *new)
+{
+	if (!uid_eq(cur->uid, current_euid()))
+		return true;
+	/* Giving a port away, like chown, takes the capability. */
+	return new && (!uid_eq(new->uid, cur->uid) ||
+		       (!gid_eq(new->gid, cur->gid) && !in_egroup_p(new->gid)));
+}
+
+/*
+ * ALPC_IOC_GET_SECURITY and ALPC_IOC_SET_SECURITY, on a connection port
+ * (@end) or, with @end NULL, on /dev/alpc by name.
+ */
+int alpc_ioctl_security(struct alpc_end *end, unsigned int cmd,
+			struct alpc_port_security __user *uarg)
+{
+	bool set = cmd == ALPC_IOC_SET_SECURITY;
+	struct alpc_port_security *ps;
+	struct alpc_port *port;
+	struct alpc_sd sd;
+	bool admin;
+	int ret = 0;
+
+	ps = memdup_user(uarg, sizeof(*ps));
+	if (IS_ERR(ps))
+		return PTR_ERR(ps);
+	if (ps->flags || ps->reserved ||
+	    (end ? !!memchr_inv(ps->name, 0, sizeof(ps->name)) : !alpc_name_valid(ps->name))) {
+		ret = -EINVAL;
+		goto out_free;
+	}
+	if (set) {
+		ret = alpc_sd_from_user(&sd, &ps->sd, current_user_ns());
+		if (ret)
+			goto out_free;
+	}
+	if (end) {
+		port = end->port;
+		kref_get(&port->ref);
+	} else {
+		port = alpc_name_lookup(current->nsproxy->ipc_ns, ps->name);
+		if (!port) {
+			ret = -ENOENT;
+			goto out_free;
+		}
+	}
+
+	/* ns_capable() may log: asked without the lock, and only if needed. */
+	mutex_lock(&port->lock);
+	admin = alpc_sd_needs_admin(&port->sd, set ? &sd : NULL);
+	mutex_unlock(&port->lock);
+	admin = admin && ns_capable(port->user_ns, CAP_SYS_ADMIN);
+
+	mutex_lock(&port->lock);
+	if (!admin && alpc_sd_needs_admin(&port->sd, set ? &sd : NULL))
+		ret = -EPERM;
+	else if (set)
+		port->sd = sd;
+	else
+		alpc_sd_to_user(&port->sd, &ps->sd, current_user_ns());
+	mutex_unlock(&port->lock);
+	alpc_port_put(port);
+	if (!ret && !set && copy_to_user(&uarg->sd, &ps->sd, sizeof(ps->sd)))
+		ret = -EFAULT;
+out_free:
+	kfree(ps);
+	return ret;
 }

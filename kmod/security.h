@@ -7,6 +7,7 @@
 #include <linux/uidgid.h>
 #include <uapi/linux/alpc.h>
 
+struct alpc_end;
 struct file;
 struct pid;
 
@@ -36,5 +37,9 @@ void alpc_sd_to_user(const struct alpc_sd *sd, struct alpc_security *u,
 		     struct user_namespace *ns);
 bool alpc_cred_changed(const struct cred *old, const struct cred *now);
 struct file *alpc_pidfd_get(int fd);
+
+/* On a connection port (@end), or, with @end NULL, on /dev/alpc by name. */
+int alpc_ioctl_security(struct alpc_end *end, unsigned int cmd,
+			struct alpc_port_security __user *uarg);
 
 #endif /* _ALPC_SECURITY_H */

@@ -1,0 +1,687 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Sending and receiving: ALPC_IOC_SEND, RECV, SEND_WAIT, REPLY_RECV and
+ * CANCEL, replies, and delivery of a received message to the receiver
+ * (payload, view, fds, pidfd, groups). They live together because
+ * SEND_WAIT receives and REPLY_RECV sends.
+ *
+ * Each call reads and checks its arguments and builds its message
+ * without the port's lock, queues or takes it under the lock, and copies
+ * out after dropping it; the lock order is atop port.c, and the lifetime
+ * of a request atop msg.c.
+ *
+ * What goes back to a queue: a receive that fails after taking a message
+ * (its copy-out faulted, a view could not be mapped, an fd not
+ * installed) puts it back at the head of its queue as it was, charged
+ * again, so that nothing is lost; a request goes back to QUEUED unless
+ * it ended meanwhile. What the receiver was given undoes first
+ * (alpc_rx_undo()).
+ */
+
+#include <linux/fdtable.h>
+#include <linux/file.h>
+#include <linux/lockdep.h>
+#include <linux/pid_namespace.h>
+#include <linux/poll.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+#include <linux/user_namespace.h>
+
+#include "access.h"
+#include "compat.h"
+#include "msg.h"
+#include "sendrecv.h"
+#include "trace.h"
+
+/* A view travels only on the connection its section was made for. */
+static bool alpc_view_ok(const struct alpc_msg *msg, const struct alpc_conn *conn)
+{
+	return !msg->view.sec || msg->view.sec->conn == conn;
+}
+
+/*
+ * Queues @msg, a REQUEST or DATAGRAM sent on @end, for the other end of
+ * the connection, waiting up to *@timeout for room. @w: the sender will
+ * wait for the answer. Called and returns with the port's lock held.
+ */
+static int alpc_queue_msg(struct alpc_end *end, struct alpc_msg *msg,
+			  long *timeout, struct alpc_waiter *w, bool sync,
+			  struct alpc_wakes *wk)
+{
+	int ret;
+
+	lockdep_assert_held(&end->port->lock);
+
+	if (!alpc_view_ok(msg, end->conn))
+		return -EINVAL;
+	ret = alpc_wait_room(end, 1, msg->len, timeout, wk);
+	if (ret)
+		return ret;
+	msg->id = alpc_new_id();
+	return alpc_enqueue_sent(end, msg, w, sync, wk);
+}
+
+/*
+ * Answers request @ref_id, received on @end, with @reply. Called with the
+ * port's lock held.
+ */
+static int alpc_reply(struct alpc_end *end, u64 ref_id, struct alpc_msg *reply,
+		      struct list_head *dispose)
+{
+	struct alpc_msg *req;
+
+	lockdep_assert_held(&end->port->lock);
+
+	req = alpc_req_lookup(end->port, ref_id);
+	if (!req || req->type != ALPC_MSG_REQUEST)
+		return -ENOENT;
+	if (req->send_end == end)
+		return -EPERM;
+	if (req->recv_end != end || req->state != ALPC_REQ_DELIVERED)
+		return -ENOENT;
+	if (!alpc_view_ok(reply, req->conn))
+		return -EINVAL;
+
+	kref_get(&req->conn->ref);
+	reply->conn = req->conn;
+	reply->id = alpc_new_id();
+	reply->ref_id = ref_id;
+	alpc_msg_stamp(reply, req->dir == ALPC_TO_SERVER ? ALPC_TO_CLIENT : ALPC_TO_SERVER);
+	trace_alpc_reply(req->conn->id, reply->id, ref_id, ALPC_MSG_REPLY, reply->len);
+	alpc_req_end(req, 0, reply, false, dispose);
+	return 0;
+}
+
+/* The receiver's view of @msg, with identities in the caller's namespaces. */
+static void alpc_msg_info(const struct alpc_end *end, const struct alpc_msg *msg,
+			  struct alpc_msg_info *info)
+{
+	struct pid_namespace *pidns = task_active_pid_ns(current);
+	struct user_namespace *userns = current_user_ns();
+
+	memset(info, 0, sizeof(*info));
+	info->id = msg->id;
+	info->ref_id = msg->ref_id;
+	info->context = msg->context;
+	if (end->kind != ALPC_END_CLIENT && msg->conn)
+		info->port_context = msg->conn->port_context;
+	info->type = msg->type;
+	info->len = msg->len;
+	info->pid = pid_nr_ns(msg->tgid, pidns);
+	info->tid = pid_nr_ns(msg->tid, pidns);
+	/* The ids the sender acts with, as SO_PEERCRED reports them. */
+	info->uid = from_kuid_munged(userns, msg->cred->euid);
+	info->gid = from_kgid_munged(userns, msg->cred->egid);
+	if (msg->cred_changed)
+		info->flags |= ALPC_MSGF_CRED_CHANGED;
+	if (msg->nfiles) {
+		info->flags |= ALPC_MSGF_FDS;
+		info->nfds = msg->nfiles;
+	}
+	if (msg->view.sec) {
+		info->flags |= ALPC_MSGF_VIEW;
+		if (msg->view.readonly)
+			info->flags |= ALPC_MSGF_VIEW_READONLY;
+		info->view_len = msg->view.len;
+	}
+	if (msg->region) {
+		if (msg->region->flags & ALPC_REGION_READ)
+			info->flags |= ALPC_MSGF_REGION_READ;
+		if (msg->region->flags & ALPC_REGION_WRITE)
+			info->flags |= ALPC_MSGF_REGION_WRITE;
+		info->region_len = msg->region->len;
+	}
+}
+
+/* What a receive asks for besides the payload (ALPC_RECV_*, struct alpc_recv_extra). */
+struct alpc_rx {
+	u32 flags;
+	struct alpc_recv_extra __user *uextra;
+	struct alpc_recv_extra x;
+	u32 nfds;			/* fds installed, in fds[] */
+	int *fds;
+};
+
+#define ALPC_RECV_FLAGS	(ALPC_RECV_GROUPS | ALPC_RECV_PIDFD | ALPC_RECV_FD_INHERIT)
+
+/* Reads and checks what @flags and @uextra ask for. Touches user memory. */
+static int alpc_rx_from_user(struct alpc_rx *rx, u32 flags, u64 uextra)
+{
+	struct alpc_recv_extra *x = &rx->x;
+
+	memset(rx, 0, sizeof(*rx));
+	rx->flags = flags;
+	if (flags & ~ALPC_RECV_FLAGS)
+		return -EINVAL;
+	if (!uextra)
+		return flags & (ALPC_RECV_GROUPS | ALPC_RECV_PIDFD) ? -EINVAL : 0;
+	rx->uextra = u64_to_user_ptr(uextra);
+	if (copy_from_user(x, rx->uextra, sizeof(*x)))
+		return -EFAULT;
+	if (memchr_inv(x->reserved, 0, sizeof(x->reserved)) ||
+	    (!x->fds && x->fds_size) || (!x->groups && x->groups_size) ||
+	    (!(flags & ALPC_RECV_GROUPS) && (x->groups || x->groups_size)))
+		return -EINVAL;
+	if (!access_ok(u64_to_user_ptr(x->fds), array_size(x->fds_size, sizeof(__s32))) ||
+	    !access_ok(u64_to_user_ptr(x->groups), array_size(x->groups_size, sizeof(__u32))))
+		return -EFAULT;
+	x->nfds = 0;
+	x->ngroups = 0;
+	x->pidfd = -1;
+	return 0;
+}
+
+/* Whether @msg's fds fit in what @rx has room for. */
+static bool alpc_rx_room(const struct alpc_rx *rx, const struct alpc_msg *msg)
+{
+	return msg->nfiles <= (rx->uextra ? rx->x.fds_size : 0);
+}
+
+/* Closes the fds alpc_rx_deliver() made, after a later failure. */
+static void alpc_rx_undo(struct alpc_rx *rx)
+{
+	u32 i;
+
+	for (i = 0; i < rx->nfds; i++)
+		close_fd(rx->fds[i]);
+	if (rx->x.pidfd >= 0)
+		close_fd(rx->x.pidfd);
+	kfree(rx->fds);
+	rx->fds = NULL;
+	rx->nfds = 0;
+	rx->x.pidfd = -1;
+}
+
+/*
+ * Gives the receiver what @rx asks for of @msg, which it owns: new fds for
+ * the files it carries, the sender's groups and pidfd, all written to
+ * @rx's extra. On failure, nothing it made is left behind.
+ */
+static int alpc_rx_deliver(struct alpc_rx *rx, const struct alpc_msg *msg,
+			   struct alpc_msg_info *info)
+{
+	struct alpc_recv_extra *x = &rx->x;
+	struct alpc_conn *conn = msg->conn;
+	u32 i, n;
+	int fd;
+
+	if (!rx->uextra)
+		return 0;
+	if (msg->nfiles) {
+		rx->fds = kmalloc_array(msg->nfiles, sizeof(*rx->fds), GFP_KERNEL);
+		if (!rx->fds)
+			return -ENOMEM;
+		for (i = 0; i < msg->nfiles; i++) {
+			fd = alpc_receive_fd(msg->files[i], rx->flags & ALPC_RECV_FD_INHERIT ?
+					     0 : O_CLOEXEC);
+			if (fd < 0)
+				goto err;
+			rx->fds[rx->nfds++] = fd;
+		}
+		if (copy_to_user(u64_to_user_ptr(x->fds), rx->fds,
+				 array_size(rx->nfds, sizeof(*rx->fds)))) {
+			fd = -EFAULT;
+			goto err;
+		}
+		x->nfds = rx->nfds;
+	}
+	if (rx->flags & ALPC_RECV_PIDFD && msg->peer && conn->pidfd[msg->from] &&
+	    msg->tgid == conn->pid[msg->from]) {
+		fd = alpc_receive_fd(conn->pidfd[msg->from], O_CLOEXEC);
+		if (fd < 0)
+			goto err;
+		x->pidfd = fd;
+		info->flags |= ALPC_MSGF_PIDFD;
+	}
+	if (rx->flags & ALPC_RECV_GROUPS) {
+		const struct group_info *gi = msg->cred->group_info;
+		struct user_namespace *ns = current_user_ns();
+		u32 __user *ug = u64_to_user_ptr(x->groups);
+
+		x->ngroups = gi->ngroups;
+		n = min_t(u32, gi->ngroups, x->groups_size);
+		for (i = 0; i < n; i++) {
+			if (put_user(from_kgid_munged(ns, gi->gid[i]), &ug[i])) {
+				fd = -EFAULT;
+				goto err;
+			}
+		}
+	}
+	if (copy_to_user(rx->uextra, x, sizeof(*x))) {
+		fd = -EFAULT;
+		goto err;
+	}
+	return 0;
+err:
+	info->flags &= ~ALPC_MSGF_PIDFD;
+	alpc_rx_undo(rx);
+	return fd;
+}
+
+/*
+ * Finishes a receive of @msg that failed with @err (back to the head of
+ * the queue) or succeeded. Called with the port's lock held.
+ */
+static void alpc_recv_commit(struct alpc_end *end, struct alpc_msg *msg,
+			     int err, bool was_charged, struct list_head *dispose)
+{
+	lockdep_assert_held(&end->port->lock);
+	if (msg->state == ALPC_REQ_DELIVERING) {
+		if (msg->abandoned) {
+			if (!err && msg->notify_cancel)
+				alpc_req_to_canceled(msg);
+			else
+				list_add(&msg->node, dispose);
+		} else if (err) {
+			msg->state = ALPC_REQ_QUEUED;
+			msg->recv_end = NULL;
+			list_add(&msg->node, &end->queue);
+		} else {
+			msg->state = ALPC_REQ_DELIVERED;
+		}
+		return;
+	}
+	/* Not a request, and its copy failed: back to the head, as it was. */
+	if (was_charged)
+		alpc_charge(msg, msg->dir);
+	list_add(&msg->node, &end->queue);
+}
+
+/* A receive as @r and @rx ask, both read and checked by the caller. */
+static int alpc_recv(struct alpc_end *end, struct alpc_recv *r,
+		     struct alpc_recv __user *ur, struct alpc_rx *rx)
+{
+	struct alpc_port *port = end->port;
+	struct alpc_conn *conn = end->conn;
+	long timeout = alpc_timeout(r->timeout_ns);
+	struct alpc_region *lent = NULL;
+	unsigned long addr = 0;
+	bool was_charged = false;
+	struct alpc_msg *msg;
+	LIST_HEAD(dispose);
+	int ret = 0;
+
+	mutex_lock(&port->lock);
+	ret = alpc_wait_queued(end, &timeout);
+	if (ret)
+		goto out_unlock;
+
+	msg = list_first_entry(&end->queue, struct alpc_msg, node);
+	alpc_msg_info(end, msg, &r->info);
+	if (msg->len > r->size || !alpc_rx_room(rx, msg)) {
+		/* Another receiver may have the room: pass the wake-up on. */
+		wake_up_interruptible(&end->recv_wq);
+		mutex_unlock(&port->lock);
+		if (copy_to_user(&ur->info, &r->info, sizeof(r->info)))
+			return -EFAULT;
+		return -EMSGSIZE;
+	}
+	list_del_init(&msg->node);
+	if (msg->state == ALPC_REQ_QUEUED) {
+		msg->state = ALPC_REQ_DELIVERING;
+		msg->recv_end = end;
+	} else {
+		/*
+		 * Anything else is the receiver's from here: no second lock
+		 * unless the copy fails and it goes back.
+		 */
+		was_charged = msg->charged;
+		alpc_uncharge(msg);
+	}
+	mutex_unlock(&port->lock);
+
+	if (msg->view.sec) {
+		addr = alpc_view_map(&msg->view);
+		if (IS_ERR_VALUE(addr)) {
+			ret = (int)addr;
+			addr = 0;
+		}
+		r->info.view_addr = addr;
+	}
+	if (!ret)
+		ret = alpc_rx_deliver(rx, msg, &r->info);
+	if (!ret && (copy_to_user(u64_to_user_ptr(r->buf), msg->data, msg->len) ||
+		     copy_to_user(&ur->info, &r->info, sizeof(r->info)))) {
+		alpc_rx_undo(rx);
+		ret = -EFAULT;
+	}
+	kfree(rx->fds);
+	rx->fds = NULL;
+	if (ret && addr)
+		alpc_view_unmap(&msg->view, addr);
+	if (!ret)
+		trace_alpc_receive(msg->conn ? msg->conn->id : 0, r->info.id,
+				   r->info.ref_id, r->info.type, r->info.len);
+	/* The answer to a request that lent memory: wait out its last access. */
+	if (!ret && msg->type == ALPC_MSG_REPLY)
+		lent = alpc_region_get(msg->region);
+
+	if (msg->state == ALPC_REQ_NONE && !ret) {
+		if (lent)
+			alpc_region_drain(conn, lent);
+		alpc_msg_free(msg);
+		return 0;
+	}
+	mutex_lock(&port->lock);
+	alpc_recv_commit(end, msg, ret, was_charged, &dispose);
+out_unlock:
+	/* A receiver leaving a message behind passes its wake-up on. */
+	if (ret && !list_empty(&end->queue))
+		wake_up_interruptible(&end->recv_wq);
+	mutex_unlock(&port->lock);
+	if (lent)
+		alpc_region_drain(conn, lent);
+	alpc_msg_free_list(&dispose);
+	return ret;
+}
+
+static bool alpc_recv_args_bad(const struct alpc_recv *r)
+{
+	return r->flags & ~ALPC_RECV_FLAGS || r->reserved;
+}
+
+int alpc_ioctl_recv(struct alpc_end *end, struct alpc_recv __user *ur)
+{
+	struct alpc_recv r;
+	struct alpc_rx rx;
+	int ret;
+
+	if (copy_from_user(&r, ur, sizeof(r)))
+		return -EFAULT;
+	if (alpc_recv_args_bad(&r))
+		return -EINVAL;
+	ret = alpc_rx_from_user(&rx, r.flags, r.extra);
+	if (ret)
+		return ret;
+	return alpc_recv(end, &r, ur, &rx);
+}
+
+/*
+ * Reads and checks the send at @us into @s, and builds its message, not
+ * yet queued. Touches user memory, so runs without the port's lock.
+ */
+struct alpc_msg *alpc_send_prepare(struct alpc_end *end, struct alpc_send __user *us,
+				   struct alpc_send *s)
+{
+	struct alpc_msg *msg;
+	int ret;
+
+	if (copy_from_user(s, us, sizeof(*s)))
+		return ERR_PTR(-EFAULT);
+	if (s->flags || s->reserved0 || memchr_inv(s->reserved, 0, sizeof(s->reserved)))
+		return ERR_PTR(-EINVAL);
+	switch (s->type) {
+	case ALPC_MSG_REQUEST:
+	case ALPC_MSG_DATAGRAM:
+		if (s->ref_id)
+			return ERR_PTR(-EINVAL);
+		if (end->kind == ALPC_END_PORT)
+			return ERR_PTR(-EOPNOTSUPP);
+		break;
+	case ALPC_MSG_REPLY:
+		break;
+	default:
+		return ERR_PTR(-EINVAL);
+	}
+	if (s->len > end->port->attr.max_msg_len)
+		return ERR_PTR(-EMSGSIZE);
+	/* Fail on an unwritable output now, not after the message is sent. */
+	if (put_user(0, &us->id))
+		return ERR_PTR(-EFAULT);
+
+	msg = alpc_msg_alloc(s->type == ALPC_MSG_REPLY ? NULL : end->conn, s->type,
+			     u64_to_user_ptr(s->buf), s->len);
+	if (IS_ERR(msg))
+		return msg;
+	msg->context = s->context;
+	ret = alpc_msg_attrs_from_user(end, msg, s->attrs);
+	if (ret) {
+		alpc_msg_free(msg);
+		return ERR_PTR(ret);
+	}
+	return msg;
+}
+
+/*
+ * Sends @msg as @s asks: queues it, or answers with it. On success its id
+ * is in @s->id; on failure it goes to @dispose. Called with the port's
+ * lock held.
+ */
+int alpc_send_locked(struct alpc_end *end, struct alpc_send *s, struct alpc_msg *msg,
+		     struct list_head *dispose, struct alpc_wakes *wk)
+{
+	long timeout = alpc_timeout(s->timeout_ns);
+	int ret;
+
+	lockdep_assert_held(&end->port->lock);
+
+	if (s->type == ALPC_MSG_REPLY)
+		ret = alpc_reply(end, s->ref_id, msg, dispose);
+	else
+		ret = alpc_queue_msg(end, msg, &timeout, NULL, false, wk);
+	if (ret)
+		list_add(&msg->node, dispose);
+	else
+		s->id = msg->id;
+	return ret;
+}
+
+int alpc_ioctl_send(struct alpc_end *end, struct alpc_send __user *us)
+{
+	struct alpc_port *port = end->port;
+	struct alpc_msg *msg;
+	struct alpc_send s;
+	LIST_HEAD(dispose);
+	int ret;
+
+	msg = alpc_send_prepare(end, us, &s);
+	if (IS_ERR(msg))
+		return PTR_ERR(msg);
+	mutex_lock(&port->lock);
+	ret = alpc_send_locked(end, &s, msg, &dispose, NULL);
+	mutex_unlock(&port->lock);
+	alpc_msg_free_list(&dispose);
+	if (ret)
+		return ret;
+	return put_user(s.id, &us->id) ? -EFAULT : 0;
+}
+
+int alpc_ioctl_send_wait(struct alpc_end *end, struct alpc_send_wait __user *us)
+{
+	struct alpc_port *port = end->port;
+	struct alpc_conn *conn = end->conn;
+	struct alpc_region *lent = NULL;
+	struct alpc_waiter w = {};
+	struct alpc_msg_info info;
+	struct alpc_send_wait s;
+	unsigned long addr = 0;
+	struct alpc_msg *msg;
+	struct alpc_rx rx;
+	LIST_HEAD(dispose);
+	bool nonblock;
+	long timeout;
+	u64 id;
+	int ret;
+
+	if (copy_from_user(&s, us, sizeof(s)))
+		return -EFAULT;
+	if (s.reserved0 || s.reserved)
+		return -EINVAL;
+	ret = alpc_rx_from_user(&rx, s.flags, s.extra);
+	if (ret)
+		return ret;
+	if (s.len > port->attr.max_msg_len)
+		return -EMSGSIZE;
+	if (put_user(0, &us->id) || clear_user(&us->reply, sizeof(us->reply)) ||
+	    !access_ok(u64_to_user_ptr(s.reply_buf), s.reply_size))
+		return -EFAULT;
+
+	msg = alpc_msg_alloc(conn, ALPC_MSG_REQUEST, u64_to_user_ptr(s.buf), s.len);
+	if (IS_ERR(msg))
+		return PTR_ERR(msg);
+	msg->context = s.context;
+	ret = alpc_msg_attrs_from_user(end, msg, s.attrs);
+	if (ret) {
+		alpc_msg_free(msg);
+		return ret;
+	}
+	lent = alpc_region_get(msg->region);
+	timeout = alpc_timeout(s.timeout_ns);
+
+	nonblock = !timeout;
+	mutex_lock(&port->lock);
+	ret = alpc_queue_msg(end, msg, &timeout, &w, true, NULL);
+	if (ret) {
+		mutex_unlock(&port->lock);
+		alpc_region_put(lent);
+		alpc_msg_free(msg);
+		return ret;
+	}
+	id = msg->id;
+	if (!w.done) {
+		DEFINE_WAIT_FUNC(wait, woken_wake_function);
+
+		add_wait_queue(&conn->wq, &wait);
+		while (!w.done) {
+			ret = alpc_sleep(port, &wait, &timeout);
+			if (ret)
+				break;
+		}
+		remove_wait_queue(&conn->wq, &wait);
+		if (ret == -ETIMEDOUT && nonblock)
+			ret = -EAGAIN;
+		/*
+		 * Giving up withdraws the request, so that a late reply has
+		 * nowhere to land (ALPC's LPC_LOST_REPLY).
+		 */
+		if (!w.done) {
+			trace_alpc_cancel(conn->id, id, ret);
+			alpc_req_end(msg, ret, NULL,
+				     conn->state == ALPC_CONN_CONNECTED, &dispose);
+		}
+	}
+	mutex_unlock(&port->lock);
+	if (lent)
+		alpc_region_drain(conn, lent);
+	alpc_msg_free_list(&dispose);
+
+	ret = w.status;
+	if (put_user(id, &us->id))
+		ret = -EFAULT;
+	if (!w.reply)
+		return ret;
+
+	alpc_msg_info(end, w.reply, &info);
+	if (w.reply->view.sec) {
+		addr = alpc_view_map(&w.reply->view);
+		if (IS_ERR_VALUE(addr)) {
+			ret = (int)addr;
+			addr = 0;
+		}
+		info.view_addr = addr;
+	}
+	/* Fds that find no room are closed with the reply. */
+	if (!alpc_rx_room(&rx, w.reply))
+		ret = ret ?: -EMSGSIZE;
+	else if (!ret)
+		ret = alpc_rx_deliver(&rx, w.reply, &info);
+	if (copy_to_user(u64_to_user_ptr(s.reply_buf), w.reply->data,
+			 min(w.reply->len, s.reply_size)) ||
+	    copy_to_user(&us->reply, &info, sizeof(info))) {
+		ret = -EFAULT;
+		alpc_rx_undo(&rx);
+		if (addr)
+			alpc_view_unmap(&w.reply->view, addr);
+	} else if (!ret && w.reply->len > s.reply_size) {
+		ret = -EMSGSIZE;
+	}
+	kfree(rx.fds);
+	alpc_msg_free(w.reply);
+	return ret;
+}
+
+int alpc_ioctl_reply_recv(struct alpc_end *end, struct alpc_reply_recv __user *ur)
+{
+	struct alpc_port *port = end->port;
+	struct alpc_reply_recv rr;
+	struct alpc_msg *reply;
+	struct alpc_rx rx;
+	LIST_HEAD(dispose);
+	u64 id = 0;
+	int status;
+
+	if (copy_from_user(&rr, ur, sizeof(rr)))
+		return -EFAULT;
+	if (rr.flags || rr.reserved0 || alpc_recv_args_bad(&rr.recv))
+		return -EINVAL;
+	/* The receive's extra too: nothing is sent for a call that is bad. */
+	status = alpc_rx_from_user(&rx, rr.recv.flags, rr.recv.extra);
+	if (status)
+		return status;
+	if (!rr.ref_id)
+		return alpc_recv(end, &rr.recv, &ur->recv, &rx);
+	if (rr.len > port->attr.max_msg_len)
+		return -EMSGSIZE;
+	if (put_user(0, &ur->reply_id) || put_user(0, &ur->reply_status))
+		return -EFAULT;
+
+	reply = alpc_msg_alloc(NULL, ALPC_MSG_REPLY, u64_to_user_ptr(rr.buf), rr.len);
+	if (IS_ERR(reply))
+		return PTR_ERR(reply);
+	reply->context = rr.context;
+	status = alpc_msg_attrs_from_user(end, reply, rr.attrs);
+	if (status) {
+		alpc_msg_free(reply);
+		return status;
+	}
+
+	mutex_lock(&port->lock);
+	status = alpc_reply(end, rr.ref_id, reply, &dispose);
+	if (status)
+		list_add(&reply->node, &dispose);
+	else
+		id = reply->id;
+	mutex_unlock(&port->lock);
+	alpc_msg_free_list(&dispose);
+	/* A bad reply (a view of another connection's section) is the caller's error. */
+	if (status == -EINVAL)
+		return status;
+
+	if (put_user(id, &ur->reply_id) || put_user(status, &ur->reply_status))
+		return -EFAULT;
+	return alpc_recv(end, &rr.recv, &ur->recv, &rx);
+}
+
+int alpc_ioctl_cancel(struct alpc_end *end, struct alpc_cancel __user *uc)
+{
+	struct alpc_port *port = end->port;
+	struct alpc_region *lent = NULL;
+	struct alpc_cancel c;
+	struct alpc_msg *req;
+	LIST_HEAD(dispose);
+	int ret = 0;
+
+	if (copy_from_user(&c, uc, sizeof(c)))
+		return -EFAULT;
+	if (c.flags || c.reserved)
+		return -EINVAL;
+
+	mutex_lock(&port->lock);
+	req = alpc_req_lookup(port, c.id);
+	/* Not a connection request: an asynchronous connect ends with its fd. */
+	if (!req || req->send_end != end || req->type != ALPC_MSG_REQUEST) {
+		ret = -ENOENT;
+	} else {
+		lent = alpc_region_get(req->region);
+		trace_alpc_cancel(req->conn->id, c.id, -ECANCELED);
+		alpc_req_end(req, -ECANCELED, NULL,
+			     req->conn->state == ALPC_CONN_CONNECTED, &dispose);
+	}
+	mutex_unlock(&port->lock);
+	if (lent)
+		alpc_region_drain(end->conn, lent);
+	alpc_msg_free_list(&dispose);
+	return ret;
+}
