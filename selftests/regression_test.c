@@ -7,6 +7,8 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 
 #include "kselftest_harness.h"
 #include "alpc_util.h"
@@ -104,6 +106,161 @@ TEST_F(reg, canceled_async_connect_closes_the_connection)
 	EXPECT_EQ(-1, alpc_recv(client, buf, sizeof(buf), 100 * ALPC_NS_PER_MS, &info));
 	EXPECT_EQ(ECONNRESET, errno);
 	close(client);
+}
+
+static size_t reg_page(void)
+{
+	return (size_t)sysconf(_SC_PAGESIZE);
+}
+
+/*
+ * Receives that fail once they have taken their message: the caller's
+ * fd 0 stands for any fd the receive did not make.
+ */
+enum { FD0_RECV, FD0_REPLY_RECV, FD0_SEND_WAIT };
+
+FIXTURE(fd0) {
+	int dev;
+	int port;
+	int client;
+	int comm;
+	bool fd0_taken;		/* fd 0 holds the pipe below, not the test's own */
+	int saved0;		/* the test's own fd 0 (-1: it had none), for teardown */
+	int pipe_w;		/* the write end of the pipe on fd 0 */
+	struct stat st0;	/* that pipe's read end */
+	void *none;		/* a page without access */
+	void *late;		/* a page that loses its access during a call */
+	char name[ALPC_NAME_MAX];
+};
+
+FIXTURE_VARIANT(fd0) {
+	int call;
+};
+
+FIXTURE_VARIANT_ADD(fd0, recv) {
+	.call = FD0_RECV,
+};
+
+FIXTURE_VARIANT_ADD(fd0, reply_recv) {
+	.call = FD0_REPLY_RECV,
+};
+
+FIXTURE_VARIANT_ADD(fd0, send_wait) {
+	.call = FD0_SEND_WAIT,
+};
+
+FIXTURE_SETUP(fd0)
+{
+	int p[2];
+
+	self->port = -EBADF;
+	self->client = -EBADF;
+	self->comm = -EBADF;
+	self->pipe_w = -EBADF;
+	self->none = MAP_FAILED;
+	self->late = MAP_FAILED;
+	self->dev = alpc_open();
+	ASSERT_LE(0, self->dev);
+	alpc_port_name(self->name, "fd0");
+	self->client = alpc_open_pair(self->dev, self->name, NULL, 1, ALPC_ACCEPT_COMM_PORT,
+				      &self->port, &self->comm, NULL);
+	ASSERT_LE(0, self->port);
+	ASSERT_LE(0, self->client);
+	self->none = mmap(NULL, reg_page(), PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->none);
+	self->late = mmap(NULL, reg_page(), PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->late);
+
+	/* On fd 0, a pipe that nothing else holds: its inode tells it apart. */
+	self->saved0 = fcntl(0, F_DUPFD_CLOEXEC, 3);
+	self->fd0_taken = true;
+	ASSERT_EQ(0, pipe2(p, O_CLOEXEC));
+	if (p[0] != 0) {
+		ASSERT_EQ(0, dup2(p[0], 0));
+		close(p[0]);
+	}
+	self->pipe_w = p[1];
+	ASSERT_EQ(0, fstat(0, &self->st0));
+}
+
+FIXTURE_TEARDOWN(fd0)
+{
+	if (self->fd0_taken) {
+		if (self->saved0 >= 0) {
+			dup2(self->saved0, 0);
+			close(self->saved0);
+		} else {
+			close(0);
+		}
+	}
+	if (self->pipe_w >= 0)
+		close(self->pipe_w);
+	if (self->late != MAP_FAILED)
+		munmap(self->late, reg_page());
+	if (self->none != MAP_FAILED)
+		munmap(self->none, reg_page());
+	alpc_close_pair(self->client, self->comm, self->port);
+	if (self->dev >= 0)
+		close(self->dev);
+}
+
+/*
+ * A receive without an extra that fails after taking its message (EFAULT
+ * on the payload buffer) closes no fd of the caller's: before, it undid
+ * a pidfd it never made, fd 0, which the memset left in the pidfd slot.
+ * RECV, REPLY_RECV's receive, and SEND_WAIT whose reply buffer is made
+ * unwritable while it waits, so that the failure comes after the reply
+ * is taken.
+ */
+TEST_F(fd0, failed_receive_leaves_fd_0_alone)
+{
+	struct alpc_reply_recv rr;
+	struct alpc_msg_info info;
+	struct alpc_send_wait sw;
+	struct alpc_call call;
+	int ret = 0, err = 0, got;
+	char buf[64];
+	struct stat st;
+
+	switch (variant->call) {
+	case FD0_RECV:
+		ASSERT_EQ(0, alpc_datagram(self->client, "hello", 5, NULL));
+		ret = alpc_recv(self->comm, self->none, 64, 0, &info);
+		err = errno;
+		break;
+	case FD0_REPLY_RECV:
+		ASSERT_EQ(0, alpc_request(self->client, "q", 1, NULL));
+		ASSERT_EQ(0, alpc_recv(self->comm, buf, sizeof(buf), 0, &info));
+		ASSERT_EQ(0, alpc_datagram(self->client, "hello", 5, NULL));
+		alpc_reply_recv_init(&rr, info.id, "a", 1, self->none, 64, 0);
+		ret = alpc_reply_recv(self->comm, &rr);
+		err = errno;
+		break;
+	case FD0_SEND_WAIT:
+		alpc_send_wait_init(&sw, "q", 1, self->late, 64, ALPC_WAIT_NS);
+		ASSERT_EQ(0, alpc_call_start(&call, self->client, ALPC_IOC_SEND_WAIT, &sw));
+		got = alpc_recv(self->comm, buf, sizeof(buf), ALPC_WAIT_NS, &info);
+		if (!got)
+			got = mprotect(self->late, reg_page(), PROT_NONE);
+		if (!got)
+			got = alpc_reply(self->comm, info.id, "a", 1);
+		err = errno;
+		/* Joined before any ASSERT: the call writes to this frame until it returns. */
+		ret = alpc_call_join(&call);
+		ASSERT_EQ(0, got) TH_LOG("could not answer the request: %s", strerror(err));
+		err = call.err;
+		break;
+	}
+	ASSERT_EQ(-1, ret);
+	ASSERT_EQ(EFAULT, err);
+
+	EXPECT_NE(-1, fcntl(0, F_GETFD)) {
+		TH_LOG("fd 0 was closed by the failed receive: %s", strerror(errno));
+	}
+	ASSERT_EQ(0, fstat(0, &st));
+	EXPECT_EQ(self->st0.st_dev, st.st_dev);
+	EXPECT_EQ(self->st0.st_ino, st.st_ino);
 }
 
 TEST_HARNESS_MAIN
