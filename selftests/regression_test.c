@@ -263,4 +263,104 @@ TEST_F(fd0, failed_receive_leaves_fd_0_alone)
 	EXPECT_EQ(self->st0.st_ino, st.st_ino);
 }
 
+/* A connection whose server took a communication port; fds may travel. */
+FIXTURE(pair) {
+	int dev;
+	int port;
+	int client;
+	int comm;
+	void *none;		/* a page without access */
+	char name[ALPC_NAME_MAX];
+};
+
+FIXTURE_SETUP(pair)
+{
+	struct alpc_port_attr attr = { .flags = ALPC_PORT_ALLOW_FDS };
+
+	self->port = -EBADF;
+	self->client = -EBADF;
+	self->comm = -EBADF;
+	self->none = MAP_FAILED;
+	self->dev = alpc_open();
+	ASSERT_LE(0, self->dev);
+	alpc_port_name(self->name, "pair");
+	self->client = alpc_open_pair(self->dev, self->name, &attr, 1, ALPC_ACCEPT_COMM_PORT,
+				      &self->port, &self->comm, NULL);
+	ASSERT_LE(0, self->port);
+	ASSERT_LE(0, self->client);
+	self->none = mmap(NULL, reg_page(), PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->none);
+}
+
+FIXTURE_TEARDOWN(pair)
+{
+	if (self->none != MAP_FAILED)
+		munmap(self->none, reg_page());
+	alpc_close_pair(self->client, self->comm, self->port);
+	if (self->dev >= 0)
+		close(self->dev);
+}
+
+/* A server that answers the first request it receives. */
+struct answerer {
+	int fd;
+	int ret;			/* the receive's */
+	int reply;			/* the reply's, if it was a request */
+	struct alpc_msg_info info;	/* what it received */
+};
+
+static void *answerer_fn(void *p)
+{
+	struct answerer *a = p;
+	char buf[64];
+
+	a->ret = alpc_recv(a->fd, buf, sizeof(buf), ALPC_WAIT_NS, &a->info);
+	if (!a->ret && a->info.type == ALPC_MSG_REQUEST)
+		a->reply = alpc_reply(a->fd, a->info.id, "answer", 6);
+	return NULL;
+}
+
+/*
+ * SEND_WAIT whose reply buffer cannot be written fails with EFAULT before
+ * it sends anything. Before, access_ok() let it through, the request was
+ * delivered and answered, and only the copy of the answer failed: the
+ * server's reply succeeded and the answer was gone.
+ */
+TEST_F(pair, send_wait_with_unwritable_reply_buffer_sends_nothing)
+{
+	struct answerer a = { .fd = self->comm };
+	struct alpc_send_wait sw;
+	struct alpc_msg_info info;
+	pthread_t server;
+	char buf[64];
+	int ret, err;
+
+	/* Nobody answers: EFAULT at once, not a wait, and nothing queued. */
+	alpc_send_wait_init(&sw, "q", 1, self->none, 64, 200 * ALPC_NS_PER_MS);
+	EXPECT_EQ(-1, alpc_send_wait(self->client, &sw));
+	EXPECT_EQ(EFAULT, errno) {
+		TH_LOG("SEND_WAIT: %s", strerror(errno));
+	}
+	EXPECT_TRUE(failed_with(alpc_recv(self->comm, buf, sizeof(buf), 0, &info), EAGAIN)) {
+		TH_LOG("the request was sent: a message of type %u is queued", info.type);
+	}
+
+	/* A server that answers never sees the request. */
+	ASSERT_EQ(0, pthread_create(&server, NULL, answerer_fn, &a));
+	alpc_send_wait_init(&sw, "q", 1, self->none, 64, ALPC_WAIT_NS);
+	ret = alpc_send_wait(self->client, &sw);
+	err = errno;
+	/* What the server receives if the request did not go out. */
+	EXPECT_EQ(0, alpc_datagram(self->client, "done", 4, NULL));
+	pthread_join(server, NULL);
+	EXPECT_EQ(-1, ret);
+	EXPECT_EQ(EFAULT, err);
+	ASSERT_EQ(0, a.ret);
+	EXPECT_EQ(ALPC_MSG_DATAGRAM, a.info.type) {
+		TH_LOG("the server got request %llu and answered it (reply: %d)",
+		       (unsigned long long)a.info.id, a.reply);
+		TH_LOG("and the caller got %s and no answer", strerror(err));
+	}
+}
+
 TEST_HARNESS_MAIN
