@@ -9,6 +9,7 @@
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <linux/io_uring.h>
 
 #include "kselftest_harness.h"
 #include "alpc_util.h"
@@ -466,6 +467,180 @@ TEST_F(pair, canceled_notice_carries_no_view)
 		       reg_section_maps() - before);
 	}
 	close(sfd);
+}
+
+/* SEND of @type from @fd carrying the @nfds fds at @fds; *@id (if given) gets its id. */
+static int reg_send_fds(int fd, __u32 type, const int *fds, __u32 nfds, __u64 *id)
+{
+	struct alpc_msg_attrs a;
+
+	memset(&a, 0, sizeof(a));
+	a.flags = ALPC_ATTR_FDS;
+	a.fds = (__u64)(unsigned long)fds;
+	a.nfds = nfds;
+	return alpc_send_attrs(fd, type, "m", 1, 0, 0, 0, &a, id);
+}
+
+/*
+ * Receives, without waiting, what is queued on @fd until nothing is,
+ * closing the fds that came with it.
+ */
+static void reg_drain(int fd)
+{
+	struct alpc_recv_extra ex;
+	struct alpc_msg_info info;
+	int fds[ALPC_FDS_MAX];
+	char buf[ALPC_MSG_DEFAULT_MAX];
+	__u32 i;
+
+	for (;;) {
+		memset(&ex, 0, sizeof(ex));
+		ex.fds = (__u64)(unsigned long)fds;
+		ex.fds_size = ALPC_FDS_MAX;
+		if (alpc_recv_extra(fd, 0, buf, sizeof(buf), 0, &ex, &info))
+			return;
+		for (i = 0; i < ex.nfds; i++)
+			close(fds[i]);
+	}
+}
+
+/* A new io_uring instance: its fd, or -1 (where the kernel has no io_uring, say). */
+static int reg_io_uring(void)
+{
+	struct io_uring_params p;
+
+	memset(&p, 0, sizeof(p));
+	return syscall(__NR_io_uring_setup, 4, &p);
+}
+
+/* Registers @fd with @ring, which then holds its file until the ring is released. */
+static int reg_ring_hold(int ring, int fd)
+{
+	return syscall(__NR_io_uring_register, ring, IORING_REGISTER_FILES, &fd, 1);
+}
+
+/*
+ * CREATE_PORT @name, retried while the name is taken, for up to @ms
+ * milliseconds: a released port's name is freed by a deferred fput.
+ */
+static int reg_create_port_within(int dev, const char *name, unsigned int ms)
+{
+	__s64 end = alpc_now_ns() + ms * ALPC_NS_PER_MS;
+	int fd;
+
+	for (;;) {
+		fd = alpc_create_port(dev, name, NULL, 0);
+		if (fd >= 0 || errno != EEXIST || alpc_now_ns() > end)
+			return fd;
+		alpc_sleep_ms(20);
+	}
+}
+
+/*
+ * A port whose server takes no communication port: its clients' messages
+ * queue on the connection port itself. Fds may travel.
+ */
+FIXTURE(ring) {
+	int dev;
+	int port;
+	int client;
+	int ring;
+	char name[ALPC_NAME_MAX];
+};
+
+FIXTURE_SETUP(ring)
+{
+	struct alpc_port_attr attr = { .flags = ALPC_PORT_ALLOW_FDS };
+
+	self->port = -EBADF;
+	self->client = -EBADF;
+	self->ring = -EBADF;
+	self->dev = alpc_open();
+	ASSERT_LE(0, self->dev);
+	alpc_port_name(self->name, "ring");
+	self->client = alpc_open_pair(self->dev, self->name, &attr, 1, 0, &self->port, NULL,
+				      NULL);
+	ASSERT_LE(0, self->port);
+	ASSERT_LE(0, self->client);
+}
+
+FIXTURE_TEARDOWN(ring)
+{
+	/* A ring that went out is taken back: nothing keeps the port then. */
+	if (self->port >= 0)
+		reg_drain(self->port);
+	if (self->ring >= 0)
+		close(self->ring);
+	alpc_close_pair(self->client, -EBADF, self->port);
+	if (self->dev >= 0)
+		close(self->dev);
+}
+
+/*
+ * An io_uring fd may not travel in a message (EINVAL, as alpc ports and
+ * UNIX sockets may not): a ring holds the files registered with it, so
+ * one queued on the port whose fd it holds would keep that port alive,
+ * and nothing would ever release either. Before, any user could so leak
+ * a port, its name and a reference to the module for good.
+ */
+TEST_F(ring, io_uring_fd_in_a_message_is_einval)
+{
+	struct alpc_msg_info info;
+	char buf[16];
+
+	self->ring = reg_io_uring();
+	if (self->ring < 0)
+		SKIP(return, "no io_uring here (io_uring_setup: %s)", strerror(errno));
+	ASSERT_EQ(0, reg_ring_hold(self->ring, self->port));
+
+	ASSERT_EQ(-1, reg_send_fds(self->client, ALPC_MSG_DATAGRAM, &self->ring, 1, NULL));
+	EXPECT_EQ(EINVAL, errno);
+	ASSERT_EQ(-1, reg_send_fds(self->client, ALPC_MSG_REQUEST, &self->ring, 1, NULL));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_TRUE(failed_with(alpc_recv(self->port, buf, sizeof(buf), 0, &info), EAGAIN));
+}
+
+/*
+ * A port is released once its fds are closed, even where a ring holding
+ * it was offered to it in a message: that send failed. The message is a
+ * request, and the client keeps its fd, only so that the test can cancel
+ * it and let the port go if it was sent after all: a datagram, or a
+ * request of a client gone too, would keep the port, its name and the
+ * module for the life of the system.
+ */
+TEST_F(ring, io_uring_cannot_keep_a_closed_port_alive)
+{
+	bool sent;
+	__u64 id;
+	int fd;
+
+	self->ring = reg_io_uring();
+	if (self->ring < 0)
+		SKIP(return, "no io_uring here (io_uring_setup: %s)", strerror(errno));
+	ASSERT_EQ(0, reg_ring_hold(self->ring, self->port));
+
+	sent = !reg_send_fds(self->client, ALPC_MSG_REQUEST, &self->ring, 1, &id);
+	close(self->ring);
+	self->ring = -EBADF;
+	close(self->port);
+	self->port = -EBADF;
+
+	fd = reg_create_port_within(self->dev, self->name, 5000);
+	EXPECT_LE(0, fd) {
+		TH_LOG("the name is still taken 5 s after the port's fds were closed: %s",
+		       strerror(errno));
+		if (sent)
+			TH_LOG("the request queued on it holds the ring, which holds the port");
+	}
+	if (fd < 0 && sent) {
+		/* Let it go: the canceled request drops the ring, which drops the port. */
+		EXPECT_EQ(0, alpc_cancel(self->client, id));
+		fd = reg_create_port_within(self->dev, self->name, 5000);
+		if (fd < 0)
+			TH_LOG("the port is leaked: the module cannot be unloaded");
+	}
+	if (fd >= 0)
+		close(fd);
 }
 
 TEST_HARNESS_MAIN
