@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <linux/io_uring.h>
 
@@ -641,6 +642,69 @@ TEST_F(ring, io_uring_cannot_keep_a_closed_port_alive)
 	}
 	if (fd >= 0)
 		close(fd);
+}
+
+/*
+ * A message whose fds the receiver has no fd numbers for does not stop
+ * the receiver for good. Before, every receive failed with EMFILE and put
+ * the message back at the head, so nothing behind it was ever received.
+ *
+ * The test assumes only what any fix must give: under the same limit, the
+ * receiver gets through to the plain message behind within a few
+ * receives. The first message may come back without the fds that found
+ * no number (extra.nfds then counts those that did: none here), or be
+ * passed over; that is the fix's to choose.
+ */
+TEST_F(pair, message_with_fds_past_rlimit_does_not_block_the_queue)
+{
+	int p[2], fds[4], ret[4], err[4], n, lowest, next = -1;
+	struct alpc_recv_extra ex;
+	struct alpc_msg_info info;
+	struct rlimit old, rl;
+	__u32 nfds = 0, j;
+	char buf[16];
+
+	ASSERT_EQ(0, pipe2(p, O_CLOEXEC));
+	ASSERT_EQ(0, reg_send_fds(self->client, ALPC_MSG_DATAGRAM, p, 1, NULL));
+	ASSERT_EQ(0, alpc_datagram(self->client, "next", 4, NULL));
+
+	/* No fd number left: the limit is the lowest free one. */
+	lowest = fcntl(self->dev, F_DUPFD_CLOEXEC, 0);
+	ASSERT_LE(0, lowest);
+	close(lowest);
+	ASSERT_EQ(0, getrlimit(RLIMIT_NOFILE, &old));
+	rl = old;
+	rl.rlim_cur = lowest;
+	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &rl));
+	for (n = 0; n < (int)ARRAY_SIZE(ret) && next < 0; n++) {
+		memset(buf, 0, sizeof(buf));
+		memset(&ex, 0, sizeof(ex));
+		ex.fds = (__u64)(unsigned long)fds;
+		ex.fds_size = ARRAY_SIZE(fds);
+		ret[n] = alpc_recv_extra(self->comm, 0, buf, sizeof(buf), 0, &ex, &info);
+		err[n] = errno;
+		if (ret[n])
+			continue;
+		if (!strcmp(buf, "next")) {
+			next = n;
+			continue;
+		}
+		/* The first message: what it says it installed is open. */
+		nfds = ex.nfds;
+		for (j = 0; j < ex.nfds && j < ARRAY_SIZE(fds); j++)
+			EXPECT_EQ(0, close(fds[j]));
+	}
+	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &old));
+
+	EXPECT_LE(0, next) {
+		for (j = 0; j < (__u32)n; j++)
+			TH_LOG("receive %u under the limit: %s", j,
+			       ret[j] ? strerror(err[j]) : "the message with fds");
+		TH_LOG("the plain message behind the one with fds never arrived");
+	}
+	EXPECT_EQ(0, nfds);
+	close(p[0]);
+	close(p[1]);
 }
 
 TEST_HARNESS_MAIN
