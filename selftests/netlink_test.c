@@ -1090,6 +1090,104 @@ TEST_F(nl, unprivileged_caller_sees_only_ports_it_may_connect_to)
 	close(pc);
 }
 
+#define CRED_PORTS	2000
+
+struct first_part_ctl {
+	struct nl *nl;
+	struct nl_req *req;	/* GET_PORT, its seq set */
+	const char *prefix;	/* of the test's ports; odd ones are root's, 0600 */
+};
+
+/* True if @o is one of the test's ports that NOBODY may not see. */
+static bool hidden_port(const struct nl_obj *o, const char *prefix)
+{
+	size_t plen = strlen(prefix);
+
+	return !strncmp(o->name, prefix, plen) && atoi(o->name + plen) % 2 &&
+	       o->v[ALPC_NL_A_PORT_MODE] == 0600 && o->v[ALPC_NL_A_PORT_UID] == 0;
+}
+
+/* As NOBODY: sends the dump request and reads its first part, and no more. */
+static int first_part_child(void *arg)
+{
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	struct first_part_ctl *c = arg;
+	struct nlmsghdr *nh;
+	struct nl_obj o;
+	int n;
+
+	if (setgroups(0, NULL) || setresgid(NOBODY, NOBODY, NOBODY) ||
+	    setresuid(NOBODY, NOBODY, NOBODY))
+		return ALPC_CHILD_NO_SETUP;
+	if (sendto(c->nl->fd, c->req, c->req->nh.nlmsg_len, 0, (struct sockaddr *)&kernel,
+		   sizeof(kernel)) < 0)
+		return CHILD_FAIL("send the dump request");
+	n = recv(c->nl->fd, c->nl->buf, NL_BUF, 0);
+	if (n <= 0)
+		return CHILD_FAIL("read the first part");
+	for (nh = (struct nlmsghdr *)c->nl->buf; NLMSG_OK(nh, n); nh = NLMSG_NEXT(nh, n)) {
+		if (nh->nlmsg_type == NLMSG_DONE || nh->nlmsg_type == NLMSG_ERROR)
+			return CHILD_FAIL("the dump ended in its first part");
+		nl_parse(nh, &o);
+		if (hidden_port(&o, c->prefix))
+			return CHILD_FAIL("the first part shows a port hidden from NOBODY");
+	}
+	return 0;
+}
+
+/*
+ * A dump is filtered with the credentials of the task that asked for it,
+ * to its end: the parts another task reads later (root, here) show no port
+ * the first part could not. Before, each part was filtered with its
+ * reader's credentials, so an unprivileged task could start a dump and
+ * have a privileged one read on, and see every port.
+ */
+TEST_F_TIMEOUT(nl, later_parts_of_a_dump_are_filtered_as_its_first, 300)
+{
+	struct first_part_ctl c = { .nl = &self->nl };
+	char prefix[32], name[ALPC_NAME_MAX];
+	int *fds, i, hidden = 0, shown = 0;
+	struct nl_req r;
+	size_t j;
+
+	if (geteuid())
+		SKIP(return, "needs root, to drop to uid %d", NOBODY);
+	ASSERT_EQ(0, raise_nofile(CRED_PORTS + 256));
+	fds = calloc(CRED_PORTS, sizeof(*fds));
+	ASSERT_NE(NULL, fds);
+	snprintf(prefix, sizeof(prefix), "ksft-nlcred-%d-", getpid());
+	/* Enough that NOBODY's share fills a few parts, with root's between. */
+	for (i = 0; i < CRED_PORTS; i++) {
+		snprintf(name, sizeof(name), "%s%d", prefix, i);
+		fds[i] = create_port(self->dev, name, i % 2 ? 0600 : 0666, 0);
+		ASSERT_LE(0, fds[i]) TH_LOG("port %d: %s", i, strerror(errno));
+	}
+
+	nl_alpc_req(&self->nl, &r, ALPC_NL_CMD_GET_PORT, true);
+	r.nh.nlmsg_seq = ++self->nl.seq;
+	c.req = &r;
+	c.prefix = prefix;
+	ASSERT_EQ(0, alpc_wait_child(alpc_spawn(first_part_child, &c)));
+
+	/* Root reads the rest: the second part NOBODY's read made, then its own. */
+	ASSERT_EQ(0, nl_recv(&self->nl, r.nh.nlmsg_seq, nl_collect, &self->objs));
+	for (j = 0; j < self->objs.n; j++) {
+		if (strncmp(self->objs.o[j].name, prefix, strlen(prefix)))
+			continue;
+		shown++;
+		hidden += hidden_port(&self->objs.o[j], prefix);
+	}
+	TH_LOG("root read %d parts: %d of the test's ports, %d of them hidden from uid %d",
+	       self->nl.parts, shown, hidden, NOBODY);
+	/* More than the part NOBODY's read made, and the end. */
+	EXPECT_LE(3, self->nl.parts);
+	EXPECT_EQ(0, hidden);
+
+	for (i = 0; i < CRED_PORTS; i++)
+		close(fds[i]);
+	free(fds);
+}
+
 /* GET_STATS sums what the dumps show. */
 TEST_F(nl, stats_sum_what_the_dumps_show)
 {

@@ -7,6 +7,10 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <linux/io_uring.h>
 
 #include "kselftest_harness.h"
 #include "alpc_util.h"
@@ -104,6 +108,603 @@ TEST_F(reg, canceled_async_connect_closes_the_connection)
 	EXPECT_EQ(-1, alpc_recv(client, buf, sizeof(buf), 100 * ALPC_NS_PER_MS, &info));
 	EXPECT_EQ(ECONNRESET, errno);
 	close(client);
+}
+
+static size_t reg_page(void)
+{
+	return (size_t)sysconf(_SC_PAGESIZE);
+}
+
+/*
+ * Receives that fail once they have taken their message: the caller's
+ * fd 0 stands for any fd the receive did not make.
+ */
+enum { FD0_RECV, FD0_REPLY_RECV, FD0_SEND_WAIT };
+
+FIXTURE(fd0) {
+	int dev;
+	int port;
+	int client;
+	int comm;
+	bool fd0_taken;		/* fd 0 holds the pipe below, not the test's own */
+	int saved0;		/* the test's own fd 0 (-1: it had none), for teardown */
+	int pipe_w;		/* the write end of the pipe on fd 0 */
+	struct stat st0;	/* that pipe's read end */
+	void *none;		/* a page without access */
+	void *late;		/* a page that loses its access during a call */
+	char name[ALPC_NAME_MAX];
+};
+
+FIXTURE_VARIANT(fd0) {
+	int call;
+};
+
+FIXTURE_VARIANT_ADD(fd0, recv) {
+	.call = FD0_RECV,
+};
+
+FIXTURE_VARIANT_ADD(fd0, reply_recv) {
+	.call = FD0_REPLY_RECV,
+};
+
+FIXTURE_VARIANT_ADD(fd0, send_wait) {
+	.call = FD0_SEND_WAIT,
+};
+
+FIXTURE_SETUP(fd0)
+{
+	int p[2];
+
+	self->port = -EBADF;
+	self->client = -EBADF;
+	self->comm = -EBADF;
+	self->pipe_w = -EBADF;
+	self->none = MAP_FAILED;
+	self->late = MAP_FAILED;
+	self->dev = alpc_open();
+	ASSERT_LE(0, self->dev);
+	alpc_port_name(self->name, "fd0");
+	self->client = alpc_open_pair(self->dev, self->name, NULL, 1, ALPC_ACCEPT_COMM_PORT,
+				      &self->port, &self->comm, NULL);
+	ASSERT_LE(0, self->port);
+	ASSERT_LE(0, self->client);
+	self->none = mmap(NULL, reg_page(), PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->none);
+	self->late = mmap(NULL, reg_page(), PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->late);
+
+	/* On fd 0, a pipe that nothing else holds: its inode tells it apart. */
+	self->saved0 = fcntl(0, F_DUPFD_CLOEXEC, 3);
+	self->fd0_taken = true;
+	ASSERT_EQ(0, pipe2(p, O_CLOEXEC));
+	if (p[0] != 0) {
+		ASSERT_EQ(0, dup2(p[0], 0));
+		close(p[0]);
+	}
+	self->pipe_w = p[1];
+	ASSERT_EQ(0, fstat(0, &self->st0));
+}
+
+FIXTURE_TEARDOWN(fd0)
+{
+	if (self->fd0_taken) {
+		if (self->saved0 >= 0) {
+			dup2(self->saved0, 0);
+			close(self->saved0);
+		} else {
+			close(0);
+		}
+	}
+	if (self->pipe_w >= 0)
+		close(self->pipe_w);
+	if (self->late != MAP_FAILED)
+		munmap(self->late, reg_page());
+	if (self->none != MAP_FAILED)
+		munmap(self->none, reg_page());
+	alpc_close_pair(self->client, self->comm, self->port);
+	if (self->dev >= 0)
+		close(self->dev);
+}
+
+/*
+ * A receive without an extra that fails after taking its message (EFAULT
+ * on the payload buffer) closes no fd of the caller's: before, it undid
+ * a pidfd it never made, fd 0, which the memset left in the pidfd slot.
+ * RECV, REPLY_RECV's receive, and SEND_WAIT whose reply buffer is made
+ * unwritable while it waits, so that the failure comes after the reply
+ * is taken.
+ */
+TEST_F(fd0, failed_receive_leaves_fd_0_alone)
+{
+	struct alpc_reply_recv rr;
+	struct alpc_msg_info info;
+	struct alpc_send_wait sw;
+	struct alpc_call call;
+	int ret = 0, err = 0, got;
+	char buf[64];
+	struct stat st;
+
+	switch (variant->call) {
+	case FD0_RECV:
+		ASSERT_EQ(0, alpc_datagram(self->client, "hello", 5, NULL));
+		ret = alpc_recv(self->comm, self->none, 64, 0, &info);
+		err = errno;
+		break;
+	case FD0_REPLY_RECV:
+		ASSERT_EQ(0, alpc_request(self->client, "q", 1, NULL));
+		ASSERT_EQ(0, alpc_recv(self->comm, buf, sizeof(buf), 0, &info));
+		ASSERT_EQ(0, alpc_datagram(self->client, "hello", 5, NULL));
+		alpc_reply_recv_init(&rr, info.id, "a", 1, self->none, 64, 0);
+		ret = alpc_reply_recv(self->comm, &rr);
+		err = errno;
+		break;
+	case FD0_SEND_WAIT:
+		alpc_send_wait_init(&sw, "q", 1, self->late, 64, ALPC_WAIT_NS);
+		ASSERT_EQ(0, alpc_call_start(&call, self->client, ALPC_IOC_SEND_WAIT, &sw));
+		got = alpc_recv(self->comm, buf, sizeof(buf), ALPC_WAIT_NS, &info);
+		if (!got)
+			got = mprotect(self->late, reg_page(), PROT_NONE);
+		if (!got)
+			got = alpc_reply(self->comm, info.id, "a", 1);
+		err = errno;
+		/* Joined before any ASSERT: the call writes to this frame until it returns. */
+		ret = alpc_call_join(&call);
+		ASSERT_EQ(0, got) TH_LOG("could not answer the request: %s", strerror(err));
+		err = call.err;
+		break;
+	}
+	ASSERT_EQ(-1, ret);
+	ASSERT_EQ(EFAULT, err);
+
+	EXPECT_NE(-1, fcntl(0, F_GETFD)) {
+		TH_LOG("fd 0 was closed by the failed receive: %s", strerror(errno));
+	}
+	ASSERT_EQ(0, fstat(0, &st));
+	EXPECT_EQ(self->st0.st_dev, st.st_dev);
+	EXPECT_EQ(self->st0.st_ino, st.st_ino);
+}
+
+/* A connection whose server took a communication port; fds may travel. */
+FIXTURE(pair) {
+	int dev;
+	int port;
+	int client;
+	int comm;
+	void *none;		/* a page without access */
+	char name[ALPC_NAME_MAX];
+};
+
+FIXTURE_SETUP(pair)
+{
+	struct alpc_port_attr attr = { .flags = ALPC_PORT_ALLOW_FDS };
+
+	self->port = -EBADF;
+	self->client = -EBADF;
+	self->comm = -EBADF;
+	self->none = MAP_FAILED;
+	self->dev = alpc_open();
+	ASSERT_LE(0, self->dev);
+	alpc_port_name(self->name, "pair");
+	self->client = alpc_open_pair(self->dev, self->name, &attr, 1, ALPC_ACCEPT_COMM_PORT,
+				      &self->port, &self->comm, NULL);
+	ASSERT_LE(0, self->port);
+	ASSERT_LE(0, self->client);
+	self->none = mmap(NULL, reg_page(), PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->none);
+}
+
+FIXTURE_TEARDOWN(pair)
+{
+	if (self->none != MAP_FAILED)
+		munmap(self->none, reg_page());
+	alpc_close_pair(self->client, self->comm, self->port);
+	if (self->dev >= 0)
+		close(self->dev);
+}
+
+/* A server that answers the first request it receives. */
+struct answerer {
+	int fd;
+	int ret;			/* the receive's */
+	int reply;			/* the reply's, if it was a request */
+	struct alpc_msg_info info;	/* what it received */
+};
+
+static void *answerer_fn(void *p)
+{
+	struct answerer *a = p;
+	char buf[64];
+
+	a->ret = alpc_recv(a->fd, buf, sizeof(buf), ALPC_WAIT_NS, &a->info);
+	if (!a->ret && a->info.type == ALPC_MSG_REQUEST)
+		a->reply = alpc_reply(a->fd, a->info.id, "answer", 6);
+	return NULL;
+}
+
+/*
+ * SEND_WAIT whose reply buffer cannot be written fails with EFAULT before
+ * it sends anything. Before, access_ok() let it through, the request was
+ * delivered and answered, and only the copy of the answer failed: the
+ * server's reply succeeded and the answer was gone.
+ */
+TEST_F(pair, send_wait_with_unwritable_reply_buffer_sends_nothing)
+{
+	struct answerer a = { .fd = self->comm };
+	struct alpc_send_wait sw;
+	struct alpc_msg_info info;
+	pthread_t server;
+	char buf[64];
+	int ret, err;
+
+	/* Nobody answers: EFAULT at once, not a wait, and nothing queued. */
+	alpc_send_wait_init(&sw, "q", 1, self->none, 64, 200 * ALPC_NS_PER_MS);
+	EXPECT_EQ(-1, alpc_send_wait(self->client, &sw));
+	EXPECT_EQ(EFAULT, errno) {
+		TH_LOG("SEND_WAIT: %s", strerror(errno));
+	}
+	EXPECT_TRUE(failed_with(alpc_recv(self->comm, buf, sizeof(buf), 0, &info), EAGAIN)) {
+		TH_LOG("the request was sent: a message of type %u is queued", info.type);
+	}
+
+	/* A server that answers never sees the request. */
+	ASSERT_EQ(0, pthread_create(&server, NULL, answerer_fn, &a));
+	alpc_send_wait_init(&sw, "q", 1, self->none, 64, ALPC_WAIT_NS);
+	ret = alpc_send_wait(self->client, &sw);
+	err = errno;
+	/* What the server receives if the request did not go out. */
+	EXPECT_EQ(0, alpc_datagram(self->client, "done", 4, NULL));
+	pthread_join(server, NULL);
+	EXPECT_EQ(-1, ret);
+	EXPECT_EQ(EFAULT, err);
+	ASSERT_EQ(0, a.ret);
+	EXPECT_EQ(ALPC_MSG_DATAGRAM, a.info.type) {
+		TH_LOG("the server got request %llu and answered it (reply: %d)",
+		       (unsigned long long)a.info.id, a.reply);
+		TH_LOG("and the caller got %s and no answer", strerror(err));
+	}
+}
+
+/* A section of one page made on communication port @fd; its fd, or -1. */
+static int reg_section(int fd)
+{
+	struct alpc_create_section cs;
+
+	memset(&cs, 0, sizeof(cs));
+	cs.size = reg_page();
+	return ioctl(fd, ALPC_IOC_CREATE_SECTION, &cs);
+}
+
+/* A REQUEST on @fd carrying a view of the first @len bytes of section @sfd. */
+static int reg_send_view(int fd, int sfd, __u64 len, __u64 *id)
+{
+	struct alpc_msg_attrs a;
+
+	memset(&a, 0, sizeof(a));
+	a.flags = ALPC_ATTR_VIEW;
+	a.section_fd = sfd;
+	a.view_len = len;
+	return alpc_send_attrs(fd, ALPC_MSG_REQUEST, NULL, 0, 0, 0, 0, &a, id);
+}
+
+/* Unmaps the pages a received view was mapped on. */
+static int reg_view_unmap(const struct alpc_msg_info *info)
+{
+	unsigned long base = info->view_addr & ~(reg_page() - 1);
+	size_t len = (info->view_addr - base + info->view_len + reg_page() - 1) & ~(reg_page() - 1);
+
+	return munmap((void *)base, len);
+}
+
+/*
+ * The process's mappings of alpc sections, by /proc/self/maps: one line
+ * each (VM_PFNMAP mappings are never merged).
+ */
+static int reg_section_maps(void)
+{
+	char line[512];
+	FILE *f;
+	int n = 0;
+
+	f = fopen("/proc/self/maps", "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, "alpc_section"))
+			n++;
+	fclose(f);
+	return n;
+}
+
+/*
+ * The CANCELED notice of a request its receiver had carries nothing of
+ * the request: no view, so the receive that takes it maps nothing. Before,
+ * it kept the request's view and mapped it into the receiver once more,
+ * behind the back of a server that had already unmapped it, once for
+ * every request canceled.
+ */
+TEST_F(pair, canceled_notice_carries_no_view)
+{
+	struct alpc_msg_info info;
+	int sfd, before, i;
+	__u64 id;
+
+	sfd = reg_section(self->client);
+	ASSERT_LE(0, sfd);
+
+	/* Once, in detail. */
+	ASSERT_EQ(0, reg_send_view(self->client, sfd, 100, &id));
+	ASSERT_EQ(0, alpc_recv(self->comm, NULL, 0, 0, &info));
+	ASSERT_EQ(ALPC_MSG_REQUEST, info.type);
+	ASSERT_EQ(ALPC_MSGF_VIEW, info.flags & ALPC_MSGF_VIEW);
+	ASSERT_NE(0, info.view_addr);
+	ASSERT_EQ(0, reg_view_unmap(&info));
+	before = reg_section_maps();
+	ASSERT_LE(0, before);
+	ASSERT_EQ(0, alpc_cancel(self->client, id));
+	ASSERT_EQ(0, alpc_recv(self->comm, NULL, 0, 0, &info));
+	ASSERT_EQ(ALPC_MSG_CANCELED, info.type);
+	EXPECT_EQ(id, info.ref_id);
+	EXPECT_EQ(0, info.flags & ALPC_MSGF_VIEW);
+	EXPECT_EQ(0, info.view_addr);
+	EXPECT_EQ(0, info.view_len);
+	EXPECT_EQ(before, reg_section_maps());
+	if (info.view_addr)
+		reg_view_unmap(&info);
+
+	/* Fifty times, to a server that expects no view in a notice: it maps no more. */
+	before = reg_section_maps();
+	for (i = 0; i < 50; i++) {
+		ASSERT_EQ(0, reg_send_view(self->client, sfd, 100, &id));
+		ASSERT_EQ(0, alpc_recv(self->comm, NULL, 0, 0, &info));
+		ASSERT_EQ(ALPC_MSG_REQUEST, info.type);
+		ASSERT_EQ(0, reg_view_unmap(&info));
+		ASSERT_EQ(0, alpc_cancel(self->client, id));
+		ASSERT_EQ(0, alpc_recv(self->comm, NULL, 0, 0, &info));
+		ASSERT_EQ(ALPC_MSG_CANCELED, info.type);
+	}
+	EXPECT_EQ(before, reg_section_maps()) {
+		TH_LOG("the server has %d mappings of sections more after 50 canceled requests",
+		       reg_section_maps() - before);
+	}
+	close(sfd);
+}
+
+/* SEND of @type from @fd carrying the @nfds fds at @fds; *@id (if given) gets its id. */
+static int reg_send_fds(int fd, __u32 type, const int *fds, __u32 nfds, __u64 *id)
+{
+	struct alpc_msg_attrs a;
+
+	memset(&a, 0, sizeof(a));
+	a.flags = ALPC_ATTR_FDS;
+	a.fds = (__u64)(unsigned long)fds;
+	a.nfds = nfds;
+	return alpc_send_attrs(fd, type, "m", 1, 0, 0, 0, &a, id);
+}
+
+/*
+ * Receives, without waiting, what is queued on @fd until nothing is,
+ * closing the fds that came with it.
+ */
+static void reg_drain(int fd)
+{
+	struct alpc_recv_extra ex;
+	struct alpc_msg_info info;
+	int fds[ALPC_FDS_MAX];
+	char buf[ALPC_MSG_DEFAULT_MAX];
+	__u32 i;
+
+	for (;;) {
+		memset(&ex, 0, sizeof(ex));
+		ex.fds = (__u64)(unsigned long)fds;
+		ex.fds_size = ALPC_FDS_MAX;
+		if (alpc_recv_extra(fd, 0, buf, sizeof(buf), 0, &ex, &info))
+			return;
+		for (i = 0; i < ex.nfds; i++)
+			close(fds[i]);
+	}
+}
+
+/* A new io_uring instance: its fd, or -1 (where the kernel has no io_uring, say). */
+static int reg_io_uring(void)
+{
+	struct io_uring_params p;
+
+	memset(&p, 0, sizeof(p));
+	return syscall(__NR_io_uring_setup, 4, &p);
+}
+
+/* Registers @fd with @ring, which then holds its file until the ring is released. */
+static int reg_ring_hold(int ring, int fd)
+{
+	return syscall(__NR_io_uring_register, ring, IORING_REGISTER_FILES, &fd, 1);
+}
+
+/*
+ * CREATE_PORT @name, retried while the name is taken, for up to @ms
+ * milliseconds: a released port's name is freed by a deferred fput.
+ */
+static int reg_create_port_within(int dev, const char *name, unsigned int ms)
+{
+	__s64 end = alpc_now_ns() + ms * ALPC_NS_PER_MS;
+	int fd;
+
+	for (;;) {
+		fd = alpc_create_port(dev, name, NULL, 0);
+		if (fd >= 0 || errno != EEXIST || alpc_now_ns() > end)
+			return fd;
+		alpc_sleep_ms(20);
+	}
+}
+
+/*
+ * A port whose server takes no communication port: its clients' messages
+ * queue on the connection port itself. Fds may travel.
+ */
+FIXTURE(ring) {
+	int dev;
+	int port;
+	int client;
+	int ring;
+	char name[ALPC_NAME_MAX];
+};
+
+FIXTURE_SETUP(ring)
+{
+	struct alpc_port_attr attr = { .flags = ALPC_PORT_ALLOW_FDS };
+
+	self->port = -EBADF;
+	self->client = -EBADF;
+	self->ring = -EBADF;
+	self->dev = alpc_open();
+	ASSERT_LE(0, self->dev);
+	alpc_port_name(self->name, "ring");
+	self->client = alpc_open_pair(self->dev, self->name, &attr, 1, 0, &self->port, NULL,
+				      NULL);
+	ASSERT_LE(0, self->port);
+	ASSERT_LE(0, self->client);
+}
+
+FIXTURE_TEARDOWN(ring)
+{
+	/* A ring that went out is taken back: nothing keeps the port then. */
+	if (self->port >= 0)
+		reg_drain(self->port);
+	if (self->ring >= 0)
+		close(self->ring);
+	alpc_close_pair(self->client, -EBADF, self->port);
+	if (self->dev >= 0)
+		close(self->dev);
+}
+
+/*
+ * An io_uring fd may not travel in a message (EINVAL, as alpc ports and
+ * UNIX sockets may not): a ring holds the files registered with it, so
+ * one queued on the port whose fd it holds would keep that port alive,
+ * and nothing would ever release either. Before, any user could so leak
+ * a port, its name and a reference to the module for good.
+ */
+TEST_F(ring, io_uring_fd_in_a_message_is_einval)
+{
+	struct alpc_msg_info info;
+	char buf[16];
+
+	self->ring = reg_io_uring();
+	if (self->ring < 0)
+		SKIP(return, "no io_uring here (io_uring_setup: %s)", strerror(errno));
+	ASSERT_EQ(0, reg_ring_hold(self->ring, self->port));
+
+	ASSERT_EQ(-1, reg_send_fds(self->client, ALPC_MSG_DATAGRAM, &self->ring, 1, NULL));
+	EXPECT_EQ(EINVAL, errno);
+	ASSERT_EQ(-1, reg_send_fds(self->client, ALPC_MSG_REQUEST, &self->ring, 1, NULL));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_TRUE(failed_with(alpc_recv(self->port, buf, sizeof(buf), 0, &info), EAGAIN));
+}
+
+/*
+ * A port is released once its fds are closed, even where a ring holding
+ * it was offered to it in a message: that send failed. The message is a
+ * request, and the client keeps its fd, only so that the test can cancel
+ * it and let the port go if it was sent after all: a datagram, or a
+ * request of a client gone too, would keep the port, its name and the
+ * module for the life of the system.
+ */
+TEST_F(ring, io_uring_cannot_keep_a_closed_port_alive)
+{
+	bool sent;
+	__u64 id;
+	int fd;
+
+	self->ring = reg_io_uring();
+	if (self->ring < 0)
+		SKIP(return, "no io_uring here (io_uring_setup: %s)", strerror(errno));
+	ASSERT_EQ(0, reg_ring_hold(self->ring, self->port));
+
+	sent = !reg_send_fds(self->client, ALPC_MSG_REQUEST, &self->ring, 1, &id);
+	close(self->ring);
+	self->ring = -EBADF;
+	close(self->port);
+	self->port = -EBADF;
+
+	fd = reg_create_port_within(self->dev, self->name, 5000);
+	EXPECT_LE(0, fd) {
+		TH_LOG("the name is still taken 5 s after the port's fds were closed: %s",
+		       strerror(errno));
+		if (sent)
+			TH_LOG("the request queued on it holds the ring, which holds the port");
+	}
+	if (fd < 0 && sent) {
+		/* Let it go: the canceled request drops the ring, which drops the port. */
+		EXPECT_EQ(0, alpc_cancel(self->client, id));
+		fd = reg_create_port_within(self->dev, self->name, 5000);
+		if (fd < 0)
+			TH_LOG("the port is leaked: the module cannot be unloaded");
+	}
+	if (fd >= 0)
+		close(fd);
+}
+
+/*
+ * A message whose fds the receiver has no fd numbers for does not stop
+ * the receiver for good. Before, every receive failed with EMFILE and put
+ * the message back at the head, so nothing behind it was ever received.
+ *
+ * The test assumes only what any fix must give: under the same limit, the
+ * receiver gets through to the plain message behind within a few
+ * receives. The first message may come back without the fds that found
+ * no number (extra.nfds then counts those that did: none here), or be
+ * passed over; that is the fix's to choose.
+ */
+TEST_F(pair, message_with_fds_past_rlimit_does_not_block_the_queue)
+{
+	int p[2], fds[4], ret[4], err[4], n, lowest, next = -1;
+	struct alpc_recv_extra ex;
+	struct alpc_msg_info info;
+	struct rlimit old, rl;
+	__u32 nfds = 0, j;
+	char buf[16];
+
+	ASSERT_EQ(0, pipe2(p, O_CLOEXEC));
+	ASSERT_EQ(0, reg_send_fds(self->client, ALPC_MSG_DATAGRAM, p, 1, NULL));
+	ASSERT_EQ(0, alpc_datagram(self->client, "next", 4, NULL));
+
+	/* No fd number left: the limit is the lowest free one. */
+	lowest = fcntl(self->dev, F_DUPFD_CLOEXEC, 0);
+	ASSERT_LE(0, lowest);
+	close(lowest);
+	ASSERT_EQ(0, getrlimit(RLIMIT_NOFILE, &old));
+	rl = old;
+	rl.rlim_cur = lowest;
+	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &rl));
+	for (n = 0; n < (int)ARRAY_SIZE(ret) && next < 0; n++) {
+		memset(buf, 0, sizeof(buf));
+		memset(&ex, 0, sizeof(ex));
+		ex.fds = (__u64)(unsigned long)fds;
+		ex.fds_size = ARRAY_SIZE(fds);
+		ret[n] = alpc_recv_extra(self->comm, 0, buf, sizeof(buf), 0, &ex, &info);
+		err[n] = errno;
+		if (ret[n])
+			continue;
+		if (!strcmp(buf, "next")) {
+			next = n;
+			continue;
+		}
+		/* The first message: what it says it installed is open. */
+		nfds = ex.nfds;
+		for (j = 0; j < ex.nfds && j < ARRAY_SIZE(fds); j++)
+			EXPECT_EQ(0, close(fds[j]));
+	}
+	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &old));
+
+	EXPECT_LE(0, next) {
+		for (j = 0; j < (__u32)n; j++)
+			TH_LOG("receive %u under the limit: %s", j,
+			       ret[j] ? strerror(err[j]) : "the message with fds");
+		TH_LOG("the plain message behind the one with fds never arrived");
+	}
+	EXPECT_EQ(0, nfds);
+	close(p[0]);
+	close(p[1]);
 }
 
 TEST_HARNESS_MAIN
