@@ -10,12 +10,15 @@
  * out after dropping it; the lock order is atop port.c, and the lifetime
  * of a request atop msg.c.
  *
- * What goes back to a queue: a receive that fails after taking a message
- * (its copy-out faulted, a view could not be mapped, an fd not
- * installed) puts it back at the head of its queue as it was, charged
- * again, so that nothing is lost; a request goes back to QUEUED unless
- * it ended meanwhile. What the receiver was given undoes first
- * (alpc_rx_undo()).
+ * What goes back to a queue: a receive that takes a message and then
+ * cannot write the payload, info or extra (EFAULT) puts it back at the
+ * head of its queue as it was, charged again, before it has changed the
+ * receiver's fds or mappings; a request goes back to QUEUED unless it
+ * ended meanwhile. After that point a receive undoes nothing
+ * (alpc_deliver() says why), and what the receiver cannot take is
+ * flagged, not failed, so nothing it cannot take blocks a queue. A
+ * SEND_WAIT reply that cannot be delivered goes to the head of the
+ * caller's own queue (alpc_reply_requeue()).
  */
 
 #include <linux/fdtable.h>
@@ -31,6 +34,7 @@
 
 #include "access.h"
 #include "compat.h"
+#include "completion.h"
 #include "msg.h"
 #include "sendrecv.h"
 #include "trace.h"
@@ -120,13 +124,19 @@ static void alpc_msg_info(const struct alpc_end *end, const struct alpc_msg *msg
 		info->flags |= ALPC_MSGF_FDS;
 		info->nfds = msg->nfiles;
 	}
-	if (msg->view.sec) {
+	/*
+	 * A notice made of a request (CANCELED) delivers none of its view or
+	 * region, though it holds them until freed: nothing is freed under
+	 * the port's lock, where the request became the notice.
+	 */
+	if (msg->view.sec && msg->peer) {
 		info->flags |= ALPC_MSGF_VIEW;
 		if (msg->view.readonly)
 			info->flags |= ALPC_MSGF_VIEW_READONLY;
 		info->view_len = msg->view.len;
 	}
-	if (msg->region) {
+	/* A reply holds its request's region to drain it, and grants nothing. */
+	if (msg->region && msg->type == ALPC_MSG_REQUEST) {
 		if (msg->region->flags & ALPC_REGION_READ)
 			info->flags |= ALPC_MSGF_REGION_READ;
 		if (msg->region->flags & ALPC_REGION_WRITE)
@@ -140,8 +150,6 @@ struct alpc_rx {
 	u32 flags;
 	struct alpc_recv_extra __user *uextra;
 	struct alpc_recv_extra x;
-	u32 nfds;			/* fds installed, in fds[] */
-	int *fds;
 };
 
 #define ALPC_RECV_FLAGS	(ALPC_RECV_GROUPS | ALPC_RECV_PIDFD | ALPC_RECV_FD_INHERIT)
@@ -153,6 +161,7 @@ static int alpc_rx_from_user(struct alpc_rx *rx, u32 flags, u64 uextra)
 
 	memset(rx, 0, sizeof(*rx));
 	rx->flags = flags;
+	x->pidfd = -1;
 	if (flags & ~ALPC_RECV_FLAGS)
 		return -EINVAL;
 	if (!uextra)
@@ -179,102 +188,124 @@ static bool alpc_rx_room(const struct alpc_rx *rx, const struct alpc_msg *msg)
 	return msg->nfiles <= (rx->uextra ? rx->x.fds_size : 0);
 }
 
-/* Closes the fds alpc_rx_deliver() made, after a later failure. */
-static void alpc_rx_undo(struct alpc_rx *rx)
+/* The pidfd @rx asks for of @msg, if there is one. */
+static struct file *alpc_rx_pidfd(const struct alpc_rx *rx, const struct alpc_msg *msg)
 {
-	u32 i;
-
-	for (i = 0; i < rx->nfds; i++)
-		close_fd(rx->fds[i]);
-	if (rx->x.pidfd >= 0)
-		close_fd(rx->x.pidfd);
-	kfree(rx->fds);
-	rx->fds = NULL;
-	rx->nfds = 0;
-	rx->x.pidfd = -1;
-}
-
-/*
- * Gives the receiver what @rx asks for of @msg, which it owns: new fds for
- * the files it carries, the sender's groups and pidfd, all written to
- * @rx's extra. On failure, nothing it made is left behind.
- */
-static int alpc_rx_deliver(struct alpc_rx *rx, const struct alpc_msg *msg,
-			   struct alpc_msg_info *info)
-{
-	struct alpc_recv_extra *x = &rx->x;
 	struct alpc_conn *conn = msg->conn;
-	u32 i, n;
-	int fd;
 
-	if (!rx->uextra)
-		return 0;
-	if (msg->nfiles) {
-		rx->fds = kmalloc_array(msg->nfiles, sizeof(*rx->fds), GFP_KERNEL);
-		if (!rx->fds)
-			return -ENOMEM;
-		for (i = 0; i < msg->nfiles; i++) {
-			fd = alpc_receive_fd(msg->files[i], rx->flags & ALPC_RECV_FD_INHERIT ?
-					     0 : O_CLOEXEC);
-			if (fd < 0)
-				goto err;
-			rx->fds[rx->nfds++] = fd;
-		}
-		if (copy_to_user(u64_to_user_ptr(x->fds), rx->fds,
-				 array_size(rx->nfds, sizeof(*rx->fds)))) {
-			fd = -EFAULT;
-			goto err;
-		}
-		x->nfds = rx->nfds;
-	}
-	if (rx->flags & ALPC_RECV_PIDFD && msg->peer && conn->pidfd[msg->from] &&
-	    msg->tgid == conn->pid[msg->from]) {
-		fd = alpc_receive_fd(conn->pidfd[msg->from], O_CLOEXEC);
-		if (fd < 0)
-			goto err;
-		x->pidfd = fd;
-		info->flags |= ALPC_MSGF_PIDFD;
-	}
-	if (rx->flags & ALPC_RECV_GROUPS) {
-		const struct group_info *gi = msg->cred->group_info;
-		struct user_namespace *ns = current_user_ns();
-		u32 __user *ug = u64_to_user_ptr(x->groups);
+	if (!(rx->flags & ALPC_RECV_PIDFD) || !msg->peer || !conn->pidfd[msg->from] ||
+	    msg->tgid != conn->pid[msg->from])
+		return NULL;
+	return conn->pidfd[msg->from];
+}
 
-		x->ngroups = gi->ngroups;
-		n = min_t(u32, gi->ngroups, x->groups_size);
-		for (i = 0; i < n; i++) {
-			if (put_user(from_kgid_munged(ns, gi->gid[i]), &ug[i])) {
-				fd = -EFAULT;
-				goto err;
-			}
-		}
-	}
-	if (copy_to_user(rx->uextra, x, sizeof(*x))) {
-		fd = -EFAULT;
-		goto err;
-	}
+/* Writes the sender's groups to @x's array, in the caller's user namespace. */
+static int alpc_rx_groups(struct alpc_recv_extra *x, const struct alpc_msg *msg)
+{
+	const struct group_info *gi = msg->cred->group_info;
+	struct user_namespace *ns = current_user_ns();
+	u32 __user *ug = u64_to_user_ptr(x->groups);
+	u32 i, n = min_t(u32, gi->ngroups, x->groups_size);
+
+	x->ngroups = gi->ngroups;
+	for (i = 0; i < n; i++)
+		if (put_user(from_kgid_munged(ns, gi->gid[i]), &ug[i]))
+			return -EFAULT;
 	return 0;
-err:
-	info->flags &= ~ALPC_MSGF_PIDFD;
-	alpc_rx_undo(rx);
-	return fd;
 }
 
 /*
- * Finishes a receive of @msg that failed with @err (back to the head of
- * the queue) or succeeded. Called with the port's lock held.
+ * Delivers @msg, which the caller took off its queue, to the calling
+ * receiver: @len bytes of its payload to @ubuf, what @rx asks for (its
+ * fds only with @fds), and @info, made by alpc_msg_info(), to @uinfo.
+ *
+ * A delivery commits when it first changes the receiver's fd table or
+ * address space. Until then a failure leaves nothing but the output
+ * buffers changed: *@taken stays false, and the caller puts @msg back.
+ * Every output is written once before that point, so that a later write
+ * fails only if another thread of the receiver unmaps it meanwhile. From
+ * that point nothing is undone, since closing an fd or unmapping a view
+ * by number or address could hit what another thread put in its place
+ * (scm_detach_fds() decides the same): *@taken is true, and a late write
+ * that fails is -EFAULT. What cannot be installed (the receiver is out of
+ * fd numbers, address space, or mappings) is reported rather than failed,
+ * as MSG_CTRUNC is: ALPC_MSGF_FDS_LOST, ALPC_MSGF_VIEW_LOST, or no
+ * ALPC_MSGF_PIDFD. So a message that one receiver cannot take whole never
+ * blocks those queued behind it.
+ */
+static int alpc_deliver(const struct alpc_rx *rx, const struct alpc_msg *msg, bool fds,
+			void __user *ubuf, u32 len, struct alpc_msg_info *info,
+			struct alpc_msg_info __user *uinfo, bool *taken)
+{
+	struct file *pidfd = alpc_rx_pidfd(rx, msg);
+	unsigned int o_flags = rx->flags & ALPC_RECV_FD_INHERIT ? 0 : O_CLOEXEC;
+	struct alpc_recv_extra x = rx->x;
+	int __user *ufds = u64_to_user_ptr(x.fds);
+	unsigned long addr;
+	u32 i, nfds = fds && rx->uextra ? msg->nfiles : 0;
+	int fd, ret = 0;
+
+	*taken = false;
+	if (copy_to_user(ubuf, msg->data, len))
+		return -EFAULT;
+	if (rx->flags & ALPC_RECV_GROUPS && alpc_rx_groups(&x, msg))
+		return -EFAULT;
+	for (i = 0; i < nfds; i++)
+		if (put_user(-1, &ufds[i]))
+			return -EFAULT;
+	if ((rx->uextra && copy_to_user(rx->uextra, &x, sizeof(x))) ||
+	    copy_to_user(uinfo, info, sizeof(*info)))
+		return -EFAULT;
+	*taken = true;
+	if (!(info->flags & ALPC_MSGF_VIEW) && !nfds && !pidfd)
+		return 0;
+
+	if (info->flags & ALPC_MSGF_VIEW) {
+		addr = alpc_view_map(&msg->view);
+		if (IS_ERR_VALUE(addr))
+			info->flags |= ALPC_MSGF_VIEW_LOST;
+		else
+			info->view_addr = addr;
+	}
+	for (i = 0; i < nfds; i++) {
+		fd = alpc_receive_fd(msg->files[i], o_flags);
+		if (fd < 0) {
+			/* The rest are closed with the message. */
+			info->flags |= ALPC_MSGF_FDS_LOST;
+			break;
+		}
+		x.nfds++;
+		if (put_user(fd, &ufds[i]))
+			ret = -EFAULT;
+	}
+	if (pidfd) {
+		fd = alpc_receive_fd(pidfd, O_CLOEXEC);
+		if (fd >= 0) {
+			x.pidfd = fd;
+			info->flags |= ALPC_MSGF_PIDFD;
+		}
+	}
+	if ((rx->uextra && copy_to_user(rx->uextra, &x, sizeof(x))) ||
+	    copy_to_user(uinfo, info, sizeof(*info)))
+		ret = -EFAULT;
+	return ret;
+}
+
+/*
+ * Finishes a receive of @msg: @taken by the receiver, or back to the
+ * head of the queue, as it was. Called with the port's lock held.
  */
 static void alpc_recv_commit(struct alpc_end *end, struct alpc_msg *msg,
-			     int err, bool was_charged, struct list_head *dispose)
+			     bool taken, bool was_charged, struct list_head *dispose)
 {
 	lockdep_assert_held(&end->port->lock);
 	if (msg->state == ALPC_REQ_DELIVERING) {
 		if (msg->abandoned) {
-			if (!err && msg->notify_cancel)
+			if (taken && msg->notify_cancel)
 				alpc_req_to_canceled(msg);
 			else
 				list_add(&msg->node, dispose);
-		} else if (err) {
+		} else if (!taken) {
 			msg->state = ALPC_REQ_QUEUED;
 			msg->recv_end = NULL;
 			list_add(&msg->node, &end->queue);
@@ -283,7 +314,7 @@ static void alpc_recv_commit(struct alpc_end *end, struct alpc_msg *msg,
 		}
 		return;
 	}
-	/* Not a request, and its copy failed: back to the head, as it was. */
+	/* Not a request, and not taken: back to the head, as it was. */
 	if (was_charged)
 		alpc_charge(msg, msg->dir);
 	list_add(&msg->node, &end->queue);
@@ -297,8 +328,8 @@ static int alpc_recv(struct alpc_end *end, struct alpc_recv *r,
 	struct alpc_conn *conn = end->conn;
 	long timeout = alpc_timeout(r->timeout_ns);
 	struct alpc_region *lent = NULL;
-	unsigned long addr = 0;
 	bool was_charged = false;
+	bool taken = false;
 	struct alpc_msg *msg;
 	LIST_HEAD(dispose);
 	int ret = 0;
@@ -332,43 +363,26 @@ static int alpc_recv(struct alpc_end *end, struct alpc_recv *r,
 	}
 	mutex_unlock(&port->lock);
 
-	if (msg->view.sec) {
-		addr = alpc_view_map(&msg->view);
-		if (IS_ERR_VALUE(addr)) {
-			ret = (int)addr;
-			addr = 0;
-		}
-		r->info.view_addr = addr;
-	}
-	if (!ret)
-		ret = alpc_rx_deliver(rx, msg, &r->info);
-	if (!ret && (copy_to_user(u64_to_user_ptr(r->buf), msg->data, msg->len) ||
-		     copy_to_user(&ur->info, &r->info, sizeof(r->info)))) {
-		alpc_rx_undo(rx);
-		ret = -EFAULT;
-	}
-	kfree(rx->fds);
-	rx->fds = NULL;
-	if (ret && addr)
-		alpc_view_unmap(&msg->view, addr);
-	if (!ret)
+	ret = alpc_deliver(rx, msg, true, u64_to_user_ptr(r->buf), msg->len, &r->info,
+			   &ur->info, &taken);
+	if (taken)
 		trace_alpc_receive(msg->conn ? msg->conn->id : 0, r->info.id,
 				   r->info.ref_id, r->info.type, r->info.len);
 	/* The answer to a request that lent memory: wait out its last access. */
-	if (!ret && msg->type == ALPC_MSG_REPLY)
+	if (taken && msg->type == ALPC_MSG_REPLY)
 		lent = alpc_region_get(msg->region);
 
-	if (msg->state == ALPC_REQ_NONE && !ret) {
+	if (msg->state == ALPC_REQ_NONE && taken) {
 		if (lent)
 			alpc_region_drain(conn, lent);
 		alpc_msg_free(msg);
-		return 0;
+		return ret;
 	}
 	mutex_lock(&port->lock);
-	alpc_recv_commit(end, msg, ret, was_charged, &dispose);
+	alpc_recv_commit(end, msg, taken, was_charged, &dispose);
 out_unlock:
 	/* A receiver leaving a message behind passes its wake-up on. */
-	if (ret && !list_empty(&end->queue))
+	if (!taken && !list_empty(&end->queue))
 		wake_up_interruptible(&end->recv_wq);
 	mutex_unlock(&port->lock);
 	if (lent)
@@ -488,6 +502,42 @@ int alpc_ioctl_send(struct alpc_end *end, struct alpc_send __user *us)
 	return put_user(s.id, &us->id) ? -EFAULT : 0;
 }
 
+/*
+ * Fails SEND_WAIT on a reply buffer it cannot write before anything is
+ * sent, by writing the first and the last byte the reply may take (it
+ * overwrites them anyway). A reply whose delivery still fails goes back
+ * to the caller (alpc_reply_requeue()).
+ */
+static int alpc_reply_buf_probe(u64 buf, u32 size, u32 max_len)
+{
+	u8 __user *p = u64_to_user_ptr(buf);
+	u32 n = min(size, max_len);
+
+	if (!access_ok(p, size))
+		return -EFAULT;
+	if (n && (put_user(0, p) || put_user(0, p + n - 1)))
+		return -EFAULT;
+	return 0;
+}
+
+/*
+ * Puts a reply that SEND_WAIT could not deliver (another thread unmapped
+ * its buffer meanwhile) at the head of the caller's queue, charged and
+ * announced, for ALPC_IOC_RECV to take: the answer is not lost.
+ */
+static void alpc_reply_requeue(struct alpc_end *end, struct alpc_msg *reply)
+{
+	struct alpc_port *port = end->port;
+
+	mutex_lock(&port->lock);
+	alpc_charge(reply, reply->dir);
+	list_add(&reply->node, &end->queue);
+	if (end->cp)
+		alpc_cp_post(end->cp, end->cp_key, reply->id, ALPC_MSG_REPLY, 0);
+	wake_up_interruptible_poll(&end->recv_wq, EPOLLIN | EPOLLRDNORM);
+	mutex_unlock(&port->lock);
+}
+
 int alpc_ioctl_send_wait(struct alpc_end *end, struct alpc_send_wait __user *us)
 {
 	struct alpc_port *port = end->port;
@@ -496,14 +546,14 @@ int alpc_ioctl_send_wait(struct alpc_end *end, struct alpc_send_wait __user *us)
 	struct alpc_waiter w = {};
 	struct alpc_msg_info info;
 	struct alpc_send_wait s;
-	unsigned long addr = 0;
+	bool fds_fit, taken;
 	struct alpc_msg *msg;
 	struct alpc_rx rx;
 	LIST_HEAD(dispose);
 	bool nonblock;
 	long timeout;
+	int ret, err;
 	u64 id;
-	int ret;
 
 	if (copy_from_user(&s, us, sizeof(s)))
 		return -EFAULT;
@@ -515,7 +565,7 @@ int alpc_ioctl_send_wait(struct alpc_end *end, struct alpc_send_wait __user *us)
 	if (s.len > port->attr.max_msg_len)
 		return -EMSGSIZE;
 	if (put_user(0, &us->id) || clear_user(&us->reply, sizeof(us->reply)) ||
-	    !access_ok(u64_to_user_ptr(s.reply_buf), s.reply_size))
+	    alpc_reply_buf_probe(s.reply_buf, s.reply_size, port->attr.max_msg_len))
 		return -EFAULT;
 
 	msg = alpc_msg_alloc(conn, ALPC_MSG_REQUEST, u64_to_user_ptr(s.buf), s.len);
@@ -573,32 +623,22 @@ int alpc_ioctl_send_wait(struct alpc_end *end, struct alpc_send_wait __user *us)
 	if (!w.reply)
 		return ret;
 
-	alpc_msg_info(end, w.reply, &info);
-	if (w.reply->view.sec) {
-		addr = alpc_view_map(&w.reply->view);
-		if (IS_ERR_VALUE(addr)) {
-			ret = (int)addr;
-			addr = 0;
-		}
-		info.view_addr = addr;
-	}
 	/* Fds that find no room are closed with the reply. */
-	if (!alpc_rx_room(&rx, w.reply))
-		ret = ret ?: -EMSGSIZE;
-	else if (!ret)
-		ret = alpc_rx_deliver(&rx, w.reply, &info);
-	if (copy_to_user(u64_to_user_ptr(s.reply_buf), w.reply->data,
-			 min(w.reply->len, s.reply_size)) ||
-	    copy_to_user(&us->reply, &info, sizeof(info))) {
-		ret = -EFAULT;
-		alpc_rx_undo(&rx);
-		if (addr)
-			alpc_view_unmap(&w.reply->view, addr);
-	} else if (!ret && w.reply->len > s.reply_size) {
-		ret = -EMSGSIZE;
+	fds_fit = alpc_rx_room(&rx, w.reply);
+	alpc_msg_info(end, w.reply, &info);
+	if (!fds_fit)
+		info.flags |= ALPC_MSGF_FDS_LOST;
+	err = alpc_deliver(&rx, w.reply, fds_fit, u64_to_user_ptr(s.reply_buf),
+			   min(w.reply->len, s.reply_size), &info, &us->reply, &taken);
+	if (!taken) {
+		alpc_reply_requeue(end, w.reply);
+		return err;
 	}
-	kfree(rx.fds);
 	alpc_msg_free(w.reply);
+	if (err)
+		return err;
+	if (!fds_fit || info.len > s.reply_size)
+		return -EMSGSIZE;
 	return ret;
 }
 

@@ -67,18 +67,20 @@ TEST_F(dev, features_query_reports_version)
 
 /*
  * Version 3 modules offer port security, secure connect, pidfds and fd
- * passing; version 4 adds ALPC_IOC_SEND_DGRAMS and RECV_DGRAMS.
+ * passing; version 4 adds ALPC_IOC_SEND_DGRAMS and RECV_DGRAMS; version 5
+ * delivers what a receiver cannot take flagged (ALPC_MSGF_*_LOST).
  */
-TEST_F(dev, version_4_reports_security_and_dgrams_features)
+TEST_F(dev, version_5_reports_security_dgrams_and_lost_flags_features)
 {
 	struct alpc_features f;
 
 	memset(&f, 0, sizeof(f));
 	ASSERT_EQ(0, alpc_get_features(self->fd, &f));
-	ASSERT_EQ(4, ALPC_API_VERSION);
-	EXPECT_EQ(4, f.version);
+	ASSERT_EQ(5, ALPC_API_VERSION);
+	EXPECT_EQ(5, f.version);
 	EXPECT_EQ(ALPC_FEAT_SECURITY, f.features & ALPC_FEAT_SECURITY);
 	EXPECT_EQ(ALPC_FEAT_DGRAMS, f.features & ALPC_FEAT_DGRAMS);
+	EXPECT_EQ(ALPC_FEAT_LOST_FLAGS, f.features & ALPC_FEAT_LOST_FLAGS);
 	EXPECT_EQ(ALPC_FEAT_ALL, f.features);
 }
 

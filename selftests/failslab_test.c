@@ -1177,6 +1177,12 @@ static void act_recv(struct ctx *c)
 	c->err = errno;
 }
 
+/* Whether @flag in @flags disagrees with what was seen: @seen true, set. */
+static bool lost_flag_wrong(__u32 flags, __u32 flag, bool seen)
+{
+	return !(flags & flag) == seen;
+}
+
 static bool check_recv(struct ctx *c, bool injected, const char **why)
 {
 	struct alpc_recv *r = &c->a.recv;
@@ -1196,8 +1202,20 @@ static bool check_recv(struct ctx *c, bool injected, const char **why)
 	unmap_view(&r->info);
 	*why = "the message lost something";
 	if (r->info.type != ALPC_MSG_DATAGRAM || r->info.len != 200 ||
-	    !(r->info.flags & ALPC_MSGF_VIEW) || !(r->info.flags & ALPC_MSGF_PIDFD) ||
-	    c->extra.nfds != 2 || c->extra.pidfd < 0)
+	    !(r->info.flags & ALPC_MSGF_VIEW))
+		return false;
+	/*
+	 * What the receiver could not take arrives flagged, not failed: only
+	 * an injected failure may cost the view, fds or pidfd, and only as
+	 * the flags say.
+	 */
+	*why = "a part was lost without an injected failure, or without its flag";
+	if (!injected && (r->info.flags & (ALPC_MSGF_VIEW_LOST | ALPC_MSGF_FDS_LOST) ||
+			  !(r->info.flags & ALPC_MSGF_PIDFD)))
+		return false;
+	if (lost_flag_wrong(r->info.flags, ALPC_MSGF_VIEW_LOST, !r->info.view_addr) ||
+	    lost_flag_wrong(r->info.flags, ALPC_MSGF_FDS_LOST, c->extra.nfds != 2) ||
+	    lost_flag_wrong(r->info.flags, ALPC_MSGF_PIDFD, c->extra.pidfd >= 0))
 		return false;
 	*why = "the message came twice";
 	return queue_empty(c->server);
@@ -1240,18 +1258,14 @@ static bool check_send_wait(struct ctx *c, bool injected, const char **why)
 			close(c->fds[0]);
 		*why = "the reply is not the request's";
 		if (sw->reply.type != ALPC_MSG_REPLY || sw->reply.ref_id != sw->id ||
-		    sw->reply.len != 100 || !(sw->reply.flags & ALPC_MSGF_VIEW) ||
-		    c->extra.nfds != 1)
+		    sw->reply.len != 100 || !(sw->reply.flags & ALPC_MSGF_VIEW))
 			return false;
-	} else if (sw->reply.flags & ALPC_MSGF_VIEW && sw->reply.view_addr) {
-		/*
-		 * Failed after the reply was taken (installing its fd): the
-		 * reply is the caller's, and so is its view, mapped and
-		 * reported. Unlike RECV, which leaves the message queued.
-		 */
-		*why = "a failed SEND_WAIT reported a reply that is not the request's";
-		unmap_view(&sw->reply);
-		if (sw->reply.ref_id != sw->id)
+		/* Only an injected failure may cost the view or the fd, flagged. */
+		*why = "a part of the reply was lost uninjected, or unflagged";
+		if (!injected && sw->reply.flags & (ALPC_MSGF_VIEW_LOST | ALPC_MSGF_FDS_LOST))
+			return false;
+		if (lost_flag_wrong(sw->reply.flags, ALPC_MSGF_VIEW_LOST, !sw->reply.view_addr) ||
+		    lost_flag_wrong(sw->reply.flags, ALPC_MSGF_FDS_LOST, c->extra.nfds != 1))
 			return false;
 	}
 	*why = "nothing else may be queued for the client";

@@ -27,7 +27,7 @@
 #define ALPC_DEVICE_PATH	"/dev/alpc"
 
 /* Incremented on every change of this header that user space can see. */
-#define ALPC_API_VERSION	4
+#define ALPC_API_VERSION	5
 
 #define ALPC_IOC_MAGIC		0xA7
 
@@ -67,9 +67,15 @@ struct alpc_features {
 #define ALPC_FEAT_NETLINK	(1ULL << 5)
 /* ALPC_IOC_SEND_DGRAMS and ALPC_IOC_RECV_DGRAMS (version 4). */
 #define ALPC_FEAT_DGRAMS	(1ULL << 6)
+/*
+ * Receives never block a queue: a view or fds the receiver cannot take
+ * arrive flagged ALPC_MSGF_VIEW_LOST or ALPC_MSGF_FDS_LOST instead of
+ * failing the receive (version 5).
+ */
+#define ALPC_FEAT_LOST_FLAGS	(1ULL << 7)
 #define ALPC_FEAT_ALL		(ALPC_FEAT_PORTS | ALPC_FEAT_SECTIONS | ALPC_FEAT_BATCH | \
 				 ALPC_FEAT_COMPLETION | ALPC_FEAT_SECURITY | ALPC_FEAT_NETLINK | \
-				 ALPC_FEAT_DGRAMS)
+				 ALPC_FEAT_DGRAMS | ALPC_FEAT_LOST_FLAGS)
 
 #define ALPC_IOC_GET_FEATURES	_IOWR(ALPC_IOC_MAGIC, 0x00, struct alpc_features)
 
@@ -116,7 +122,8 @@ enum alpc_msg_type {
 	ALPC_MSG_CONNECTION_REQUEST	= 4,	/* answer with ALPC_IOC_ACCEPT */
 	ALPC_MSG_PORT_CLOSED		= 5,	/* the client closed its communication port */
 	ALPC_MSG_CLIENT_DIED		= 6,	/* the client's process exited holding it */
-	ALPC_MSG_CANCELED		= 7,	/* ref_id: a request its sender canceled */
+	/* ref_id: a request its sender canceled; it carries no view, region or fds */
+	ALPC_MSG_CANCELED		= 7,
 };
 
 /*
@@ -397,7 +404,8 @@ struct alpc_accept {
  * @uid, @gid:    the sender's effective ids (as SO_PEERCRED reports
  *                them), in the receiver's user namespace (the overflow
  *                ids if unmapped)
- * @nfds:         with ALPC_MSGF_FDS, the fds the message carries
+ * @nfds:         with ALPC_MSGF_FDS, the fds the message carries (see
+ *                ALPC_MSGF_FDS_LOST for those that could not be installed)
  * @view_addr, @view_len: with ALPC_MSGF_VIEW, the view the message
  *                carried, mapped into the receiver by the receive: its
  *                first byte and length. The mapping spans the whole pages
@@ -405,9 +413,10 @@ struct alpc_accept {
  *                pages are visible too) and is the receiver's to munmap.
  *                Read-only with ALPC_MSGF_VIEW_READONLY: mprotect() cannot
  *                make it writable.
- * @region_len:   with ALPC_MSGF_REGION_READ or _WRITE, the length of the
- *                sender's memory the receiver may read or write with
- *                ALPC_IOC_ACCESS while the request is outstanding
+ * @region_len:   with ALPC_MSGF_REGION_READ or _WRITE (requests only),
+ *                the length of the sender's memory the receiver may read
+ *                or write with ALPC_IOC_ACCESS while the request is
+ *                outstanding
  */
 struct alpc_msg_info {
 	__u64 id;
@@ -441,6 +450,20 @@ struct alpc_msg_info {
 #define ALPC_MSGF_CRED_CHANGED	(1U << 4)
 #define ALPC_MSGF_FDS		(1U << 5)	/* @nfds fds came with it */
 #define ALPC_MSGF_PIDFD		(1U << 6)	/* extra.pidfd is the sender's */
+/*
+ * The message carried a view the receive could not map (the receiver is
+ * out of address space or mappings: RLIMIT_AS, vm.max_map_count, memory):
+ * @view_addr is 0, and the view went with the message.
+ */
+#define ALPC_MSGF_VIEW_LOST	(1U << 7)
+/*
+ * Not all of the message's @nfds fds were installed (the receiver is out
+ * of fd numbers, EMFILE or ENFILE, or an LSM refused one; or, in
+ * ALPC_IOC_SEND_WAIT, @extra had no room for them): extra.nfds says how
+ * many were, and the rest were closed, as MSG_CTRUNC says for
+ * SCM_RIGHTS.
+ */
+#define ALPC_MSGF_FDS_LOST	(1U << 8)
 
 /*
  * struct alpc_msg_attrs - what a message carries besides its payload
@@ -543,13 +566,23 @@ struct alpc_send {
  *
  * A message that does not fit stays queued: EMSGSIZE, with @info.len set
  * to the room needed (and @info.nfds to the fds it carries, when
- * @extra.fds_size is too small). A receive that fails to write to @buf
- * (EFAULT) leaves the message queued too.
+ * @extra.fds_size is too small). A receive that cannot write to @buf,
+ * @info or @extra (EFAULT) leaves the message queued too, and leaves the
+ * caller's fds and mappings as they were.
+ *
+ * Otherwise the receive takes the message, and whatever of it the
+ * receiver cannot take does not stop it: a view that cannot be mapped
+ * arrives as ALPC_MSGF_VIEW_LOST, fds that cannot be installed as
+ * ALPC_MSGF_FDS_LOST (with @extra.nfds those that were), a pidfd that
+ * cannot be as no ALPC_MSGF_PIDFD; so one message never blocks the
+ * queue behind it. Once a receive has mapped a view or installed an fd
+ * it undoes neither: should @info or @extra become unwritable during the
+ * call (another thread unmapped them), it fails with EFAULT and the
+ * message, view and fds are the caller's all the same.
  *
  * Errors: EAGAIN (nothing queued, @timeout_ns 0), ETIMEDOUT, EINTR,
  * EMSGSIZE, ECONNRESET (communication port: the connection is gone and
- * nothing is left to receive), EMFILE (no fd numbers left for the fds or
- * the pidfd: the message stays queued), EINVAL, EFAULT.
+ * nothing is left to receive), EINVAL, EFAULT.
  */
 struct alpc_recv {
 	__u32 flags;
@@ -613,8 +646,18 @@ struct alpc_recv_extra {
  * Out: @id, the request's id; @reply, the reply's info (@reply.len may
  *      exceed @reply_size: then the reply was cut to @reply_size bytes
  *      and the call fails with EMSGSIZE; fds it carried that found no
- *      room in @extra are closed, with the same error); what @extra
- *      asked for.
+ *      room in @extra are closed, with the same error and
+ *      ALPC_MSGF_FDS_LOST); what @extra asked for.
+ *
+ * Before sending, the call writes a zero to the first and the last byte
+ * of the reply's room at @reply_buf (at most the port's max_msg_len), so
+ * that a buffer it cannot write fails with EFAULT before anything is
+ * sent; the buffer's contents are undefined unless a reply arrived. A
+ * reply whose delivery still fails (another thread unmapped @reply_buf
+ * or the struct meanwhile) is not lost: the call fails with EFAULT and
+ * the reply waits at the head of this fd's queue for ALPC_IOC_RECV, its
+ * @ref_id the request's @id. The reply's view and fds arrive as
+ * ALPC_IOC_RECV describes.
  *
  * A wait that ends without a reply (timeout, signal, the connection
  * closing) cancels the request: if the receiver already has it, it gets

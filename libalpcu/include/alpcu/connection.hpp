@@ -131,8 +131,8 @@ public:
     // Receives the next message from the other end, or a reply to a
     // send_request; opts asks for the sender's groups or pidfd too.
     // Values: timed_out, would_block, interrupted, disconnected (the
-    // connection is gone and nothing is left). Throws EMFILE (no fd
-    // numbers left for the fds it carries: it stays queued).
+    // connection is gone and nothing is left). A view or fds this
+    // process cannot take arrive flagged (Message::view_lost, fds_lost).
     Result<Message> receive(Timeout timeout = forever, ReceiveOptions opts = {});
     // Answers a request received here. Values: lost (canceled, or its
     // sender left), disconnected.

@@ -101,6 +101,14 @@ public:
     [[nodiscard]] std::span<const Fd> fds() const noexcept { return fds_; }
     [[nodiscard]] std::vector<Fd> take_fds() noexcept { return std::move(fds_); }
 
+    // What the receive could not take, and so did not fail for: the view
+    // (view_lost(): this process is out of address space or mappings;
+    // view() is nullptr and payload() the inline bytes) or some of the
+    // fds (fds_lost(): out of fd numbers; fds() holds those that came,
+    // the rest were closed, as MSG_CTRUNC says for SCM_RIGHTS).
+    [[nodiscard]] bool view_lost() const noexcept { return (flags & ALPC_MSGF_VIEW_LOST) != 0; }
+    [[nodiscard]] bool fds_lost() const noexcept { return (flags & ALPC_MSGF_FDS_LOST) != 0; }
+
     // With ReceiveOptions::pidfd: a pidfd of the sending process (to
     // signal or watch it without pid-reuse races), owned by the Message.
     // Empty (not valid()) when not asked for, for kernel notifications,

@@ -82,8 +82,8 @@ public:
     // and notifications of clients without a communication port; opts
     // asks for the sender's groups or pidfd too. A connection request's
     // sender() is the client as the kernel saw it at connect. Values:
-    // timed_out, would_block, interrupted. Throws EMFILE (no fd numbers
-    // left for the fds it carries: it stays queued).
+    // timed_out, would_block, interrupted. A view or fds this process
+    // cannot take arrive flagged (Message::view_lost, fds_lost).
     Result<Message> receive(Timeout timeout = forever, ReceiveOptions opts = {});
     // Accepts a CONNECTION_REQUEST; port_context comes with every later
     // message of this client. On a module with API version 3 it registers
