@@ -84,6 +84,21 @@ struct alpc_region *alpc_region_get(struct alpc_region *r)
 	return r;
 }
 
+/*
+ * Waits out every ALPC_IOC_ACCESS to the regions of the ended requests on
+ * @dispose, so that a lender whose fd is closed (or whose process exits)
+ * has its memory back when close() returns, as SEND_WAIT and CANCEL do
+ * when they end a request.
+ */
+void alpc_regions_drain(struct list_head *dispose)
+{
+	struct alpc_msg *msg;
+
+	list_for_each_entry(msg, dispose, node)
+		if (msg->region)
+			alpc_region_drain(msg->conn, alpc_region_get(msg->region));
+}
+
 #define ALPC_ACCESS_CHUNK	PAGE_SIZE
 
 /*
@@ -96,17 +111,26 @@ static int alpc_access_mm(struct mm_struct *mm, unsigned long addr, void *kbuf,
 			  unsigned int n, bool write)
 {
 	unsigned int done = 0;
+	int locked = 0;
 
 	if (!mmget_not_zero(mm))
 		return -ESRCH;
-	mmap_read_lock(mm);
 	while (done < n) {
 		unsigned int off = (addr + done) & ~PAGE_MASK;
 		unsigned int chunk = min_t(unsigned int, n - done, PAGE_SIZE - off);
 		struct page *page;
 		void *p;
 
-		if (alpc_gup_remote(mm, addr + done, write ? FOLL_WRITE : 0, &page, NULL) != 1)
+		/*
+		 * With @locked, a fault may drop mmap_lock to wait (for a
+		 * userfaultfd, FUSE, I/O) rather than fail; take it again.
+		 */
+		if (!locked) {
+			if (mmap_read_lock_killable(mm))
+				break;
+			locked = 1;
+		}
+		if (alpc_gup_remote(mm, addr + done, write ? FOLL_WRITE : 0, &page, &locked) != 1)
 			break;
 		p = kmap_local_page(page);
 		if (write) {
@@ -120,7 +144,8 @@ static int alpc_access_mm(struct mm_struct *mm, unsigned long addr, void *kbuf,
 		put_page(page);
 		done += chunk;
 	}
-	mmap_read_unlock(mm);
+	if (locked)
+		mmap_read_unlock(mm);
 	mmput(mm);
 	return done;
 }

@@ -8,6 +8,7 @@
 
 struct alpc_conn;
 struct alpc_end;
+struct list_head;
 struct mm_struct;
 
 /*
@@ -30,6 +31,7 @@ struct alpc_region *alpc_region_alloc(u64 addr, u64 len, u32 flags);
 struct alpc_region *alpc_region_get(struct alpc_region *r);
 void alpc_region_put(struct alpc_region *r);
 void alpc_region_drain(struct alpc_conn *conn, struct alpc_region *r);
+void alpc_regions_drain(struct list_head *dispose);
 
 int alpc_ioctl_access(struct alpc_end *end, struct alpc_access __user *ua);
 

@@ -29,6 +29,7 @@
 #include <linux/atomic.h>
 #include <linux/file.h>
 #include <linux/lockdep.h>
+#include <linux/magic.h>
 #include <linux/net.h>
 #include <linux/overflow.h>
 #include <linux/poll.h>
@@ -362,17 +363,28 @@ void alpc_req_end(struct alpc_msg *req, int status, struct alpc_msg *reply,
 	}
 }
 
+/* io_uring_fops is not exported: an io_uring is the anon inode file so named. */
+static bool alpc_file_is_io_uring(const struct file *file)
+{
+	return file_inode(file)->i_sb->s_magic == ANON_INODE_FS_MAGIC &&
+	       !strcmp(file->f_path.dentry->d_name.name, "[io_uring]");
+}
+
 /*
- * A file that may not travel in a message: an alpc port, or a UNIX
- * socket. A queue holding either could hold its own port open (the port
- * itself, or a socket with the port's fd in flight), and nothing would
- * ever release it: unlike AF_UNIX, alpc has no garbage collector.
+ * A file that may not travel in a message: one that can hold other files
+ * open, so that a queue could come to hold its own port open and nothing
+ * would ever release it (unlike AF_UNIX, alpc has no garbage collector).
+ * An alpc port holds its queue; a UNIX socket, the fds in flight in it;
+ * an io_uring, its registered files and those of its pending requests
+ * (SCM_RIGHTS refuses io_urings for that reason since 6.7). Sections,
+ * completion ports and other files hold no port's file open.
  */
 static bool alpc_file_refused(struct file *file)
 {
 	struct socket *sock = sock_from_file(file);
 
-	return alpc_is_port_file(file) || (sock && sock->sk && sock->sk->sk_family == AF_UNIX);
+	return alpc_is_port_file(file) || alpc_file_is_io_uring(file) ||
+	       (sock && sock->sk && sock->sk->sk_family == AF_UNIX);
 }
 
 /* Takes a reference to each of the @n files at @ufds for @msg, as SCM_RIGHTS does. */

@@ -789,6 +789,7 @@ static void alpc_client_release(struct alpc_conn *conn)
 	if (connected)
 		alpc_nl_conn_event(conn, false);
 	alpc_cp_put(cp);
+	alpc_regions_drain(&dispose);
 	alpc_msg_free_list(&dispose);
 	alpc_conn_put(conn);
 }
@@ -814,6 +815,7 @@ static void alpc_server_release(struct alpc_conn *conn)
 	if (connected)
 		alpc_nl_conn_event(conn, false);
 	alpc_cp_put(cp);
+	alpc_regions_drain(&dispose);
 	alpc_msg_free_list(&dispose);
 	alpc_conn_put(conn);
 }

@@ -483,10 +483,12 @@ struct alpc_msg_info {
  * @fds, @nfds:   ALPC_ATTR_FDS, on ports with ALPC_PORT_ALLOW_FDS (else
  *                EPERM): an array of @nfds (1 to the port's max_fds) open
  *                fds, sent like SCM_RIGHTS: the receiver gets new fds for
- *                the same open files. Fds of alpc ports and of UNIX
- *                sockets are refused (EINVAL): either could make a queue
- *                hold its own port open. Files in a message that is never
- *                received (canceled, or purged at rundown) are released.
+ *                the same open files. Fds of alpc ports, UNIX sockets
+ *                and io_urings are refused (EINVAL): each can hold other
+ *                files open (a queue, fds in flight, registered files), so
+ *                a queue could come to hold its own port open for ever.
+ *                Files in a message that is never received (canceled, or
+ *                purged at rundown) are released.
  * @reserved0, @reserved1, @reserved2: 0
  */
 struct alpc_msg_attrs {
@@ -769,7 +771,14 @@ struct alpc_create_section {
  * sender's memory, from or to @buf. Only on the fd that received the
  * request, only while it is outstanding: once it is answered or canceled
  * the call fails and touches nothing, and the sender does not return from
- * waiting for the answer, or from canceling, while an access is under way.
+ * waiting for the answer, from canceling, or from closing its
+ * communication port (close(), or exit) while an access is under way.
+ * The access copies a page at a time and checks between pages, so that
+ * wait is at most one page's copy; but a page of the sender's memory that
+ * must be faulted in (from FUSE, swap, or a userfaultfd) makes both wait
+ * for as long as the fault takes. A lent range registered with a
+ * userfaultfd is faulted in like any other; a page the fault cannot bring
+ * (SIGBUS) ends the access with EFAULT.
  *
  * In:  @id, the request; @op; @offset and @len, inside the region; @buf;
  *      @reserved, 0.
