@@ -13,12 +13,16 @@
  * under one port's lock at a time: nothing here allocates or touches user
  * memory under a port's lock.
  *
- * Who sees what: the task that sends a request, or reads a later part of
- * a dump, sees the ports of its IPC namespace that it owns, may connect
- * to, or holds CAP_SYS_ADMIN over (in the user namespace the port was
- * created in), and their connections. The capability is looked up without
- * auditing (a dump asks once per port) and before the port's lock is
- * taken.
+ * Who sees what: the task that sends a request sees the ports of its IPC
+ * namespace that it owns, may connect to, or holds CAP_SYS_ADMIN over (in
+ * the user namespace the port was created in), and their connections,
+ * with pids and ids in its own namespaces. A dump is filtered for the
+ * task that started it from first part to last: .start captures its
+ * credentials and namespaces, and every part runs with them, whoever
+ * reads it (netlink fills later parts in the reader's context, so a dump
+ * handed to a more privileged reader must not widen; CVE-2014-0181 was
+ * that mistake). The capability is looked up without auditing (a dump
+ * asks once per port) and before the port's lock is taken.
  *
  * Events are not filtered per listener (6.1 cannot), so they go only to
  * holders of CAP_SYS_ADMIN in the initial network namespace, and name
@@ -43,15 +47,22 @@ enum alpc_nl_groups {
 	ALPC_NL_GRP_EVENTS,
 };
 
-/* Where a dump resumes: in cb->ctx, zeroed by netlink before .start. */
+/*
+ * Where a dump resumes, and for whom: in cb->ctx, zeroed by netlink
+ * before .start, which takes the references that .done drops.
+ */
 struct alpc_nl_dump {
 	u64 port_id;		/* the next port to look at */
 	u64 conn_id;		/* ... and the next connection in it */
 	u64 only;		/* a filter's port, or 0 */
+	const struct cred *cred;	/* the requester's */
+	struct ipc_namespace *ipc_ns;	/* ... whose ports it may see */
+	struct pid_namespace *pid_ns;	/* ... and where its pids live */
 };
 
-/* The namespaces a message's pids and ids are given in. */
+/* Whose eyes a request sees through: the ports, pids and ids it is given. */
 struct alpc_nl_view {
+	struct ipc_namespace *ipc_ns;	/* NULL: none */
 	struct pid_namespace *pid_ns;
 	struct user_namespace *user_ns;
 };
@@ -65,21 +76,23 @@ static const struct nla_policy alpc_nl_filter_policy[ALPC_NL_A_PORT_NAME + 1] = 
 
 static void alpc_nl_view_current(struct alpc_nl_view *v)
 {
+	struct nsproxy *nsp = current->nsproxy;
+
+	v->ipc_ns = nsp ? nsp->ipc_ns : NULL;
 	v->pid_ns = task_active_pid_ns(current);
 	v->user_ns = current_user_ns();
 }
 
 /*
- * Whether the current task sees @port, in two steps: what can be decided
- * without the port's lock (-1: hidden, 1: shown), and otherwise (0) its
- * security descriptor, under the lock. The capability is looked up
- * first, outside the lock: LSM hooks may sleep.
+ * Whether @v's task, whose credentials are the current ones, sees @port,
+ * in two steps: what can be decided without the port's lock (-1: hidden,
+ * 1: shown), and otherwise (0) its security descriptor, under the lock.
+ * The capability is looked up first, outside the lock: LSM hooks may
+ * sleep.
  */
-static int alpc_nl_may_see(struct alpc_port *port)
+static int alpc_nl_may_see(struct alpc_port *port, const struct alpc_nl_view *v)
 {
-	struct nsproxy *nsp = current->nsproxy;
-
-	if (!nsp || port->ipc_ns != nsp->ipc_ns)
+	if (!v->ipc_ns || port->ipc_ns != v->ipc_ns)
 		return -1;
 	return ns_capable_noaudit(port->user_ns, CAP_SYS_ADMIN) ? 1 : 0;
 }
@@ -175,8 +188,10 @@ static int alpc_nl_put_conn(struct sk_buff *skb, struct alpc_conn *conn,
 	    nla_put_u32(skb, ALPC_NL_A_CONN_SERVER_UID, alpc_nl_euid(conn->cred[c], v)) ||
 	    nla_put_u32(skb, ALPC_NL_A_CONN_QUEUED_TO_SERVER, conn->queued_msgs[s]) ||
 	    nla_put_u32(skb, ALPC_NL_A_CONN_QUEUED_TO_CLIENT, conn->queued_msgs[c]) ||
-	    nla_put_u32(skb, ALPC_NL_A_CONN_QUEUED_BYTES_TO_SERVER, conn->queued_bytes[s]) ||
-	    nla_put_u32(skb, ALPC_NL_A_CONN_QUEUED_BYTES_TO_CLIENT, conn->queued_bytes[c]) ||
+	    nla_put_u32(skb, ALPC_NL_A_CONN_QUEUED_BYTES_TO_SERVER,
+			min_t(u64, conn->queued_bytes[s], U32_MAX)) ||
+	    nla_put_u32(skb, ALPC_NL_A_CONN_QUEUED_BYTES_TO_CLIENT,
+			min_t(u64, conn->queued_bytes[c], U32_MAX)) ||
 	    nla_put_u32(skb, ALPC_NL_A_CONN_REQUESTS, list_count_nodes(&conn->reqs)) ||
 	    nla_put_u32(skb, ALPC_NL_A_CONN_SECTIONS, atomic_read(&conn->nsections)) ||
 	    alpc_nl_put_u64(skb, ALPC_NL_A_CONN_SECTION_BYTES, atomic64_read(&conn->section_bytes)))
@@ -195,10 +210,10 @@ static void *alpc_nl_dump_put(struct sk_buff *skb, struct netlink_callback *cb, 
 	return hdr;
 }
 
-/* Whether the current task sees @port; if it does, returns with its lock held. */
-static bool alpc_nl_lock_visible(struct alpc_port *port)
+/* Whether @v's task sees @port; if it does, returns with its lock held. */
+static bool alpc_nl_lock_visible(struct alpc_port *port, const struct alpc_nl_view *v)
 {
-	int see = alpc_nl_may_see(port);
+	int see = alpc_nl_may_see(port, v);
 
 	if (see < 0)
 		return false;
@@ -214,7 +229,7 @@ static bool alpc_nl_lock_visible(struct alpc_port *port)
  * reference, its id in *@id; NULL if there is none (or, with a filter,
  * if it is not the filter's). Returns with the port's lock held.
  */
-static struct alpc_port *alpc_nl_next_visible(u64 *id, u64 only)
+static struct alpc_port *alpc_nl_next_visible(const struct alpc_nl_view *v, u64 *id, u64 only)
 {
 	struct alpc_port *port;
 
@@ -230,7 +245,7 @@ static struct alpc_port *alpc_nl_next_visible(u64 *id, u64 only)
 			alpc_port_put(port);
 			return NULL;
 		}
-		if (alpc_nl_lock_visible(port))
+		if (alpc_nl_lock_visible(port, v))
 			return port;
 		alpc_port_put(port);
 		/* Ports hidden from the caller fill no skb: yield now and then. */
@@ -254,35 +269,69 @@ static int alpc_nl_start(struct netlink_callback *cb)
 	struct nlattr **attrs = alpc_genl_dump_attrs(cb);
 	struct nlattr *id_attr = attrs[ALPC_NL_A_PORT_ID];
 	struct nlattr *name_attr = attrs[ALPC_NL_A_PORT_NAME];
-	struct nsproxy *nsp = current->nsproxy;
 	struct alpc_port *port = NULL;
+	struct alpc_nl_view v;
 	u64 id, only;
 
 	BUILD_BUG_ON(sizeof(*d) > sizeof(cb->ctx));
-	if (!id_attr && !name_attr)
-		return 0;
-	only = id_attr ? nla_get_u64(id_attr) : 0;
-	id = only;
-	if (name_attr && nsp) {
-		/* Names are per IPC namespace, and only the caller's is visible. */
-		port = alpc_name_lookup(nsp->ipc_ns, nla_data(name_attr));
-		if (port && ((id_attr && port->id != only) || !alpc_nl_lock_visible(port))) {
-			alpc_port_put(port);
-			port = NULL;
+	alpc_nl_view_current(&v);
+	if (id_attr || name_attr) {
+		only = id_attr ? nla_get_u64(id_attr) : 0;
+		id = only;
+		if (name_attr && v.ipc_ns) {
+			/* Names are per IPC namespace, and only the caller's is visible. */
+			port = alpc_name_lookup(v.ipc_ns, nla_data(name_attr));
+			if (port && ((id_attr && port->id != only) ||
+				     !alpc_nl_lock_visible(port, &v))) {
+				alpc_port_put(port);
+				port = NULL;
+			}
+		} else if (only) {
+			/* No port has id 0 (and 0 means no filter). */
+			port = alpc_nl_next_visible(&v, &id, only);
 		}
-	} else if (only) {
-		/* No port has id 0 (and 0 means no filter). */
-		port = alpc_nl_next_visible(&id, only);
-	}
-	if (port) {
+		if (!port) {
+			/* 6.1 gives .start no extack (NULL): there the errno alone tells. */
+			NL_SET_ERR_MSG_ATTR(cb->extack, id_attr ?: name_attr, "no such port");
+			return -ENOENT;
+		}
 		d->port_id = port->id;
 		d->only = port->id;
 		alpc_nl_unlock_put(port);
-		return 0;
 	}
-	/* 6.1 gives .start no extack (NULL): there the errno alone tells. */
-	NL_SET_ERR_MSG_ATTR(cb->extack, id_attr ?: name_attr, "no such port");
-	return -ENOENT;
+	d->cred = get_current_cred();
+	d->ipc_ns = v.ipc_ns ? get_ipc_ns(v.ipc_ns) : NULL;
+	d->pid_ns = get_pid_ns(v.pid_ns);
+	return 0;
+}
+
+static int alpc_nl_done(struct netlink_callback *cb)
+{
+	struct alpc_nl_dump *d = (struct alpc_nl_dump *)cb->ctx;
+
+	put_cred(d->cred);
+	if (d->ipc_ns)
+		alpc_put_ipc_ns(d->ipc_ns);
+	put_pid_ns(d->pid_ns);
+	return 0;
+}
+
+/*
+ * Every part of a dump runs as the task that started it (see atop): with
+ * its credentials, for the capability and descriptor checks, and its
+ * namespaces, in @v. Returns what alpc_nl_dump_end() restores.
+ */
+static const struct cred *alpc_nl_dump_begin(struct alpc_nl_dump *d, struct alpc_nl_view *v)
+{
+	v->ipc_ns = d->ipc_ns;
+	v->pid_ns = d->pid_ns;
+	v->user_ns = d->cred->user_ns;
+	return override_creds(d->cred);
+}
+
+static void alpc_nl_dump_end(const struct cred *old)
+{
+	revert_creds(old);
 }
 
 static int alpc_nl_dump_ports(struct sk_buff *skb, struct netlink_callback *cb)
@@ -290,12 +339,13 @@ static int alpc_nl_dump_ports(struct sk_buff *skb, struct netlink_callback *cb)
 	struct alpc_nl_dump *d = (struct alpc_nl_dump *)cb->ctx;
 	struct alpc_port *port;
 	struct alpc_nl_view v;
+	const struct cred *old;
 	void *hdr;
 	int ret;
 
-	alpc_nl_view_current(&v);
+	old = alpc_nl_dump_begin(d, &v);
 	cb->seq = atomic_read(&alpc_generation) + 1;
-	for (; (port = alpc_nl_next_visible(&d->port_id, d->only)); d->port_id++) {
+	for (; (port = alpc_nl_next_visible(&v, &d->port_id, d->only)); d->port_id++) {
 		hdr = alpc_nl_dump_put(skb, cb, ALPC_NL_CMD_GET_PORT);
 		ret = hdr ? alpc_nl_put_port(skb, port, &v) : -EMSGSIZE;
 		alpc_nl_unlock_put(port);
@@ -307,6 +357,7 @@ static int alpc_nl_dump_ports(struct sk_buff *skb, struct netlink_callback *cb)
 		}
 		genlmsg_end(skb, hdr);
 	}
+	alpc_nl_dump_end(old);
 	return skb->len;
 }
 
@@ -317,12 +368,13 @@ static int alpc_nl_dump_conns(struct sk_buff *skb, struct netlink_callback *cb)
 	struct alpc_port *port;
 	struct alpc_nl_view v;
 	u64 id = d->port_id;
+	const struct cred *old;
 	void *hdr;
 	int ret = 0;
 
-	alpc_nl_view_current(&v);
+	old = alpc_nl_dump_begin(d, &v);
 	cb->seq = atomic_read(&alpc_generation) + 1;
-	for (; (port = alpc_nl_next_visible(&id, d->only)); id++) {
+	for (; (port = alpc_nl_next_visible(&v, &id, d->only)); id++) {
 		if (id != d->port_id) {
 			d->port_id = id;
 			d->conn_id = 0;
@@ -346,6 +398,7 @@ static int alpc_nl_dump_conns(struct sk_buff *skb, struct netlink_callback *cb)
 		d->port_id = id + 1;
 		d->conn_id = 0;
 	}
+	alpc_nl_dump_end(old);
 	return skb->len;
 }
 
@@ -363,12 +416,15 @@ static int alpc_nl_get_stats(struct sk_buff *skb, struct genl_info *info)
 {
 	struct alpc_nl_totals t = {};
 	struct alpc_port *port;
+	struct alpc_nl_view v;
 	struct sk_buff *msg;
 	u64 id = 0;
 	void *hdr;
 	int i;
 
-	for (; (port = alpc_nl_next_visible(&id, 0)); id++) {
+	/* A doit runs in the requester's context, start to end. */
+	alpc_nl_view_current(&v);
+	for (; (port = alpc_nl_next_visible(&v, &id, 0)); id++) {
 		t.ports++;
 		t.conns += port->nconns;
 		t.queued += list_count_nodes(&port->end.queue);
@@ -407,7 +463,7 @@ static int alpc_nl_get_stats(struct sk_buff *skb, struct genl_info *info)
 /* An event about @port, or about @conn if it is given (then of @port). */
 static void alpc_nl_event(u8 cmd, struct alpc_port *port, struct alpc_conn *conn)
 {
-	const struct alpc_nl_view v = { &init_pid_ns, &init_user_ns };
+	const struct alpc_nl_view v = { .pid_ns = &init_pid_ns, .user_ns = &init_user_ns };
 	struct sk_buff *skb;
 	void *hdr;
 	int ret;
@@ -453,6 +509,7 @@ static const struct genl_ops alpc_nl_ops[] = {
 		.cmd		= ALPC_NL_CMD_GET_PORT,
 		.start		= alpc_nl_start,
 		.dumpit		= alpc_nl_dump_ports,
+		.done		= alpc_nl_done,
 		.policy		= alpc_nl_filter_policy,
 		.maxattr	= ARRAY_SIZE(alpc_nl_filter_policy) - 1,
 	},
@@ -460,6 +517,7 @@ static const struct genl_ops alpc_nl_ops[] = {
 		.cmd		= ALPC_NL_CMD_GET_CONN,
 		.start		= alpc_nl_start,
 		.dumpit		= alpc_nl_dump_conns,
+		.done		= alpc_nl_done,
 		.policy		= alpc_nl_filter_policy,
 		.maxattr	= ARRAY_SIZE(alpc_nl_filter_policy) - 1,
 	},

@@ -83,7 +83,7 @@ struct alpc_conn {
 	struct list_head reqs;		/* alpc_msg.req_node: unanswered requests */
 	wait_queue_head_t wq;		/* space, replies, connect, hangup */
 	u32 queued_msgs[2];		/* charges, by enum alpc_dir */
-	u32 queued_bytes[2];
+	u64 queued_bytes[2];		/* replies may overshoot the limit */
 	struct alpc_msg *closed_msg;	/* PORT_CLOSED, allocated at connect */
 	atomic64_t section_bytes;	/* all its sections; see section.c */
 	atomic_t nsections;

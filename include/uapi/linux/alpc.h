@@ -1092,8 +1092,9 @@ struct alpc_dequeue {
  * connections. Pids are given in the caller's PID namespace (0: not
  * visible there), uids and gids in its user namespace (the overflow ids if
  * unmapped there). The checks use the credentials and namespaces of the
- * task that sends the request or, for later parts of a dump, of the task
- * that reads them.
+ * task that sends the request, for every part of a dump, whoever reads
+ * the later parts: a dump handed to another process shows it no more
+ * than its starter may see.
  *
  * Dumps may span many reads. They come in id order and resume after the
  * last object given, so an object appears at most once even while ports
