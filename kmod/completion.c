@@ -115,8 +115,14 @@ void alpc_cp_post(struct alpc_cp *cp, u64 key, u64 msg_id, u32 kind, int status)
 	} else {
 		if (cp->ring)
 			WRITE_ONCE(cp->ring->flags, cp->ring->flags | ALPC_RING_OVERFLOW);
+		/*
+		 * Under the posting port's lock: an allocation that reclaims
+		 * (in a sender's tight memory cgroup) would stall every client
+		 * of that port. So, as io_uring allocates its CQ overflow
+		 * entries, take what is free now, or count the entry dropped.
+		 */
 		e = cp->nbacklog < ALPC_BACKLOG_MAX ?
-		    kmalloc(sizeof(*e), GFP_KERNEL_ACCOUNT | __GFP_NOWARN) : NULL;
+		    kmalloc(sizeof(*e), GFP_NOWAIT | __GFP_ACCOUNT | __GFP_NOWARN) : NULL;
 		if (!e) {
 			cp->dropped++;
 			if (cp->ring) {

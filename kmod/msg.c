@@ -363,6 +363,25 @@ void alpc_req_end(struct alpc_msg *req, int status, struct alpc_msg *reply,
 	}
 }
 
+/*
+ * Fails a call that waits for an answer (SEND_WAIT, CONNECT) on a reply
+ * buffer it cannot write, before anything is sent: writes a zero to the
+ * first and the last byte the answer may take (it overwrites them
+ * anyway). Otherwise the answer would arrive, the peer would count it
+ * delivered, and the caller could not take it.
+ */
+int alpc_reply_room_probe(u64 buf, u32 size, u32 max_len)
+{
+	u8 __user *p = u64_to_user_ptr(buf);
+	u32 n = min(size, max_len);
+
+	if (!access_ok(p, size))
+		return -EFAULT;
+	if (n && (put_user(0, p) || put_user(0, p + n - 1)))
+		return -EFAULT;
+	return 0;
+}
+
 /* io_uring_fops is not exported: an io_uring is the anon inode file so named. */
 static bool alpc_file_is_io_uring(const struct file *file)
 {

@@ -111,6 +111,7 @@ void alpc_msg_free(struct alpc_msg *msg);
 void alpc_msg_free_list(struct list_head *list);
 void alpc_msg_stamp(struct alpc_msg *msg, enum alpc_dir from);
 int alpc_msg_attrs_from_user(struct alpc_end *end, struct alpc_msg *msg, u64 uattrs);
+int alpc_reply_room_probe(u64 buf, u32 size, u32 max_len);
 
 bool alpc_has_space(struct alpc_conn *conn, enum alpc_dir dir, u32 len);
 void alpc_charge(struct alpc_msg *msg, enum alpc_dir dir);

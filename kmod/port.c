@@ -493,8 +493,9 @@ int alpc_ioctl_connect(struct alpc_connect __user *uarg)
 			return -EINVAL;
 		want = &server_uid;
 	}
+	/* The accept data is at most the port's max_msg_len, ALPC_MSG_LIMIT at most. */
 	if (put_user(0, &uarg->reply_len) ||
-	    !access_ok(u64_to_user_ptr(c.reply_buf), c.reply_size))
+	    alpc_reply_room_probe(c.reply_buf, c.reply_size, ALPC_MSG_LIMIT))
 		return -EFAULT;
 	if (c.flags & ALPC_CONNECT_PIDFD) {
 		pidfd = alpc_pidfd_get(c.pidfd);

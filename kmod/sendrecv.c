@@ -503,24 +503,6 @@ int alpc_ioctl_send(struct alpc_end *end, struct alpc_send __user *us)
 }
 
 /*
- * Fails SEND_WAIT on a reply buffer it cannot write before anything is
- * sent, by writing the first and the last byte the reply may take (it
- * overwrites them anyway). A reply whose delivery still fails goes back
- * to the caller (alpc_reply_requeue()).
- */
-static int alpc_reply_buf_probe(u64 buf, u32 size, u32 max_len)
-{
-	u8 __user *p = u64_to_user_ptr(buf);
-	u32 n = min(size, max_len);
-
-	if (!access_ok(p, size))
-		return -EFAULT;
-	if (n && (put_user(0, p) || put_user(0, p + n - 1)))
-		return -EFAULT;
-	return 0;
-}
-
-/*
  * Puts a reply that SEND_WAIT could not deliver (another thread unmapped
  * its buffer meanwhile) at the head of the caller's queue, charged and
  * announced, for ALPC_IOC_RECV to take: the answer is not lost.
@@ -565,7 +547,7 @@ int alpc_ioctl_send_wait(struct alpc_end *end, struct alpc_send_wait __user *us)
 	if (s.len > port->attr.max_msg_len)
 		return -EMSGSIZE;
 	if (put_user(0, &us->id) || clear_user(&us->reply, sizeof(us->reply)) ||
-	    alpc_reply_buf_probe(s.reply_buf, s.reply_size, port->attr.max_msg_len))
+	    alpc_reply_room_probe(s.reply_buf, s.reply_size, port->attr.max_msg_len))
 		return -EFAULT;
 
 	msg = alpc_msg_alloc(conn, ALPC_MSG_REQUEST, u64_to_user_ptr(s.buf), s.len);

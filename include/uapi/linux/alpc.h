@@ -311,6 +311,13 @@ struct alpc_port_security {
  * ENOENT, and a server that had already received the request gets a
  * CANCELED message whose ref_id is its id.
  *
+ * Before anything is sent, the call writes a zero to the first and last
+ * byte of min(@reply_size, ALPC_MSG_LIMIT) at @reply_buf, so that a
+ * buffer it cannot write fails with EFAULT before the server hears of
+ * it. Should the answer still not be writable (another thread unmapped
+ * the buffer meanwhile), or no fd number be left for the new port
+ * (EMFILE), the connection is closed and the server gets PORT_CLOSED.
+ *
  * With ALPC_CONNECT_ASYNC the call does not wait: it returns the client
  * communication port at once, associated with the completion port
  * @completion_fd under @key, and the answer arrives there as an entry of
@@ -955,8 +962,10 @@ struct alpc_dgram {
  * entries wait behind them, so order is kept. Nothing is lost: drain the
  * ring, then ALPC_IOC_DEQUEUE until it returns fewer than asked, and the
  * flag clears. Only if the kernel cannot hold a waiting entry (64Ki of
- * them, or no memory) is it counted in @dropped with ALPC_RING_DROPPED;
- * recover by receiving from every associated port until EAGAIN.
+ * them, or no memory free at once: entries are posted under the port's
+ * lock, where waiting for reclaim would stall every client of the port)
+ * is it counted in @dropped with ALPC_RING_DROPPED; recover by receiving
+ * from every associated port until EAGAIN.
  *
  * Several threads may wait in ALPC_IOC_DEQUEUE; each entry wakes one.
  */
