@@ -248,7 +248,7 @@ static void alpc_conn_close(struct alpc_conn *conn, struct list_head *dispose)
 
 static int alpc_attr_check(struct alpc_port_attr *a)
 {
-	if (a->flags & ~(ALPC_PORT_DIRECT_ACCESS | ALPC_PORT_ALLOW_FDS) || a->reserved)
+	if (a->flags & ~(ALPC_PORT_DIRECT_ACCESS | ALPC_PORT_ALLOW_FDS))
 		return -EINVAL;
 	if (a->flags & ALPC_PORT_ALLOW_FDS) {
 		if (!a->max_fds)

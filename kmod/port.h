@@ -56,6 +56,7 @@ struct alpc_port {
 	struct list_head conns;		/* alpc_conn.node, not CLOSED; by id */
 	unsigned int nconns;
 	struct alpc_port_attr attr;
+	atomic_t views_mapped;		/* server side; see alpc_view_map() */
 	struct alpc_sd sd;		/* who may connect */
 	u64 msgs[2];			/* sent, by enum alpc_dir */
 	u64 bytes[2];

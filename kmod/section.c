@@ -72,6 +72,33 @@ static const struct vm_operations_struct alpc_section_vm_ops = {
 	.close	= alpc_section_vm_close,
 };
 
+/*
+ * A view mapped on a port's server side counts in the port's
+ * views_mapped until unmapped, piece by piece. The count lives in the
+ * port, which the section's connection pins as long as the section
+ * lives, and the mapping pins the section.
+ */
+static void alpc_view_vm_open(struct vm_area_struct *vma)
+{
+	struct alpc_section *sec = vma->vm_private_data;
+
+	kref_get(&sec->ref);
+	atomic_inc(&sec->conn->port->views_mapped);
+}
+
+static void alpc_view_vm_close(struct vm_area_struct *vma)
+{
+	struct alpc_section *sec = vma->vm_private_data;
+
+	atomic_dec(&sec->conn->port->views_mapped);
+	alpc_section_put(sec);
+}
+
+static const struct vm_operations_struct alpc_view_vm_ops = {
+	.open	= alpc_view_vm_open,
+	.close	= alpc_view_vm_close,
+};
+
 static int alpc_section_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct alpc_section *sec = file->private_data;
@@ -101,6 +128,16 @@ static int alpc_section_mmap(struct file *file, struct vm_area_struct *vma)
 	return 0;
 }
 
+/* A counted view's mapping: alpc_view_map() took its count already. */
+static int alpc_view_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	int ret = alpc_section_mmap(file, vma);
+
+	if (!ret)
+		vma->vm_ops = &alpc_view_vm_ops;
+	return ret;
+}
+
 static int alpc_section_release(struct inode *inode, struct file *file)
 {
 	alpc_section_put(file->private_data);
@@ -113,13 +150,21 @@ static const struct file_operations alpc_section_fops = {
 	.release	= alpc_section_release,
 };
 
+/* The files server-side views are mapped through; never an fd. */
+static const struct file_operations alpc_view_fops = {
+	.owner		= THIS_MODULE,
+	.mmap		= alpc_view_mmap,
+	.release	= alpc_section_release,
+};
+
 /* A new file on @sec, holding a reference to it. */
-static struct file *alpc_section_file(struct alpc_section *sec, int flags)
+static struct file *alpc_section_file(struct alpc_section *sec, int flags,
+				      const struct file_operations *fops)
 {
 	struct file *file;
 
 	kref_get(&sec->ref);
-	file = anon_inode_getfile("[alpc_section]", &alpc_section_fops, sec, flags);
+	file = anon_inode_getfile("[alpc_section]", fops, sec, flags);
 	if (IS_ERR(file))
 		alpc_section_put(sec);
 	return file;
@@ -241,11 +286,26 @@ void alpc_view_put(struct alpc_view *view)
 	view->sec = NULL;
 }
 
+/* Counts one more view mapped on @port's server side, unless at max_views. */
+static bool alpc_view_quota_take(struct alpc_port *port)
+{
+	u32 max = port->attr.max_views;
+	int n = atomic_read(&port->views_mapped);
+
+	do {
+		if (max && n >= max)
+			return false;
+	} while (!atomic_try_cmpxchg(&port->views_mapped, &n, n + 1));
+	return true;
+}
+
 /*
- * Maps @view into the calling process. Returns the address of the view's
- * first byte; the mapping covers the whole pages around it.
+ * Maps @view into the calling process; with @quota, on that port's
+ * server side, counted against its max_views (-EDQUOT over it). Returns
+ * the address of the view's first byte; the mapping covers the whole
+ * pages around it.
  */
-unsigned long alpc_view_map(const struct alpc_view *view)
+unsigned long alpc_view_map(const struct alpc_view *view, struct alpc_port *quota)
 {
 	unsigned long head = view->offset & ~PAGE_MASK;
 	unsigned long len = PAGE_ALIGN(head + view->len);
@@ -254,11 +314,20 @@ unsigned long alpc_view_map(const struct alpc_view *view)
 
 	if (!view->readonly)
 		prot |= PROT_WRITE;
-	file = alpc_section_file(view->sec, view->readonly ? O_RDONLY : O_RDWR);
-	if (IS_ERR(file))
-		return PTR_ERR(file);
+	if (quota && !alpc_view_quota_take(quota))
+		return -EDQUOT;
+	file = alpc_section_file(view->sec, view->readonly ? O_RDONLY : O_RDWR,
+				 quota ? &alpc_view_fops : &alpc_section_fops);
+	if (IS_ERR(file)) {
+		addr = PTR_ERR(file);
+		goto out;
+	}
 	addr = vm_mmap(file, 0, len, prot, MAP_SHARED, view->offset - head);
 	fput(file);
+out:
+	/* The mapping holds the count taken for it; without one, give it back. */
+	if (quota && IS_ERR_VALUE(addr))
+		atomic_dec(&quota->views_mapped);
 	if (IS_ERR_VALUE(addr))
 		return addr;
 	trace_alpc_section_map(view->sec->conn->id, view->sec->size, view->offset,

@@ -27,7 +27,7 @@ int alpc_ioctl_create_section(struct alpc_end *end, struct alpc_create_section _
 void alpc_section_put(struct alpc_section *sec);
 int alpc_view_get(struct alpc_view *view, const struct alpc_msg_attrs *a);
 void alpc_view_put(struct alpc_view *view);
-unsigned long alpc_view_map(const struct alpc_view *view);
+unsigned long alpc_view_map(const struct alpc_view *view, struct alpc_port *quota);
 void alpc_view_unmap(const struct alpc_view *view, unsigned long addr);
 
 #endif /* _ALPC_SECTION_H */

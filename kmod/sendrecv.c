@@ -215,9 +215,11 @@ static int alpc_rx_groups(struct alpc_recv_extra *x, const struct alpc_msg *msg)
 }
 
 /*
- * Delivers @msg, which the caller took off its queue, to the calling
- * receiver: @len bytes of its payload to @ubuf, what @rx asks for (its
- * fds only with @fds), and @info, made by alpc_msg_info(), to @uinfo.
+ * Delivers @msg, which the caller took off its queue on @end, to the
+ * calling receiver: @len bytes of its payload to @ubuf, what @rx asks for
+ * (its fds only with @fds), and @info, made by alpc_msg_info(), to
+ * @uinfo. A view received on the server side counts against the port's
+ * max_views.
  *
  * A delivery commits when it first changes the receiver's fd table or
  * address space. Until then a failure leaves nothing but the output
@@ -233,9 +235,10 @@ static int alpc_rx_groups(struct alpc_recv_extra *x, const struct alpc_msg *msg)
  * ALPC_MSGF_PIDFD. So a message that one receiver cannot take whole never
  * blocks those queued behind it.
  */
-static int alpc_deliver(const struct alpc_rx *rx, const struct alpc_msg *msg, bool fds,
-			void __user *ubuf, u32 len, struct alpc_msg_info *info,
-			struct alpc_msg_info __user *uinfo, bool *taken)
+static int alpc_deliver(const struct alpc_end *end, const struct alpc_rx *rx,
+			const struct alpc_msg *msg, bool fds, void __user *ubuf, u32 len,
+			struct alpc_msg_info *info, struct alpc_msg_info __user *uinfo,
+			bool *taken)
 {
 	struct file *pidfd = alpc_rx_pidfd(rx, msg);
 	unsigned int o_flags = rx->flags & ALPC_RECV_FD_INHERIT ? 0 : O_CLOEXEC;
@@ -261,7 +264,8 @@ static int alpc_deliver(const struct alpc_rx *rx, const struct alpc_msg *msg, bo
 		return 0;
 
 	if (info->flags & ALPC_MSGF_VIEW) {
-		addr = alpc_view_map(&msg->view);
+		addr = alpc_view_map(&msg->view,
+				     end->kind == ALPC_END_CLIENT ? NULL : end->port);
 		if (IS_ERR_VALUE(addr))
 			info->flags |= ALPC_MSGF_VIEW_LOST;
 		else
@@ -363,7 +367,7 @@ static int alpc_recv(struct alpc_end *end, struct alpc_recv *r,
 	}
 	mutex_unlock(&port->lock);
 
-	ret = alpc_deliver(rx, msg, true, u64_to_user_ptr(r->buf), msg->len, &r->info,
+	ret = alpc_deliver(end, rx, msg, true, u64_to_user_ptr(r->buf), msg->len, &r->info,
 			   &ur->info, &taken);
 	if (taken)
 		trace_alpc_receive(msg->conn ? msg->conn->id : 0, r->info.id,
@@ -610,7 +614,7 @@ int alpc_ioctl_send_wait(struct alpc_end *end, struct alpc_send_wait __user *us)
 	alpc_msg_info(end, w.reply, &info);
 	if (!fds_fit)
 		info.flags |= ALPC_MSGF_FDS_LOST;
-	err = alpc_deliver(&rx, w.reply, fds_fit, u64_to_user_ptr(s.reply_buf),
+	err = alpc_deliver(end, &rx, w.reply, fds_fit, u64_to_user_ptr(s.reply_buf),
 			   min(w.reply->len, s.reply_size), &info, &us->reply, &taken);
 	if (!taken) {
 		alpc_reply_requeue(end, w.reply);

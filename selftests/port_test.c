@@ -71,7 +71,7 @@ TEST_F(port, fd_inherit_clears_cloexec)
 	close(fd);
 }
 
-/* Zero limits come back as the defaults: 256, 64, 64 KiB, 1024, no fds and 64 sections. */
+/* Zero limits come back as the defaults: 256, 64, 64 KiB, 1024, no fds, 64 sections, no view limit. */
 TEST_F(port, zero_attr_is_filled_with_defaults)
 {
 	struct alpc_port_attr attr;
@@ -88,7 +88,7 @@ TEST_F(port, zero_attr_is_filled_with_defaults)
 	EXPECT_EQ(1024, attr.max_connections);
 	EXPECT_EQ(0, attr.max_fds);
 	EXPECT_EQ(64, attr.max_sections);
-	EXPECT_EQ(0, attr.reserved);
+	EXPECT_EQ(0, attr.max_views);
 	EXPECT_EQ(0, attr.flags);
 	close(fd);
 }

@@ -27,6 +27,7 @@ Port Port::create(const Device& dev, std::string_view name, PortAttributes attr)
     c.attr.max_section_bytes = attr.max_section_bytes;
     c.attr.max_fds = attr.max_fds;
     c.attr.max_sections = attr.max_sections;
+    c.attr.max_views = attr.max_views;
     c.attr.flags = (attr.direct_access ? ALPC_PORT_DIRECT_ACCESS : 0) |
                    (attr.allow_fds ? ALPC_PORT_ALLOW_FDS : 0);
     c.mode = attr.mode;
@@ -43,6 +44,7 @@ Port Port::create(const Device& dev, std::string_view name, PortAttributes attr)
                          .allow_fds = (c.attr.flags & ALPC_PORT_ALLOW_FDS) != 0,
                          .max_fds = c.attr.max_fds,
                          .max_sections = c.attr.max_sections,
+                         .max_views = c.attr.max_views,
                          .mode = c.mode ? c.mode : 0600});
 }
 

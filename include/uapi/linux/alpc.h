@@ -144,7 +144,15 @@ enum alpc_msg_type {
  *                    flag, must be 0
  * @max_sections:     per connection, sections alive at once (more fail
  *                    with ENOBUFS); 0 means 64, at most 4096
- * @reserved:         must be 0
+ * @max_views:        views the server side holds mapped at once: mappings
+ *                    made by receives on the connection port and on server
+ *                    communication ports, until they are unmapped (a
+ *                    mapping the server splits, mremaps or forks counts
+ *                    once per piece). A view over the limit arrives as
+ *                    ALPC_MSGF_VIEW_LOST, so no client can make the server
+ *                    map more; 0 means no limit but the process's own
+ *                    (vm.max_map_count, RLIMIT_AS). Version 5
+ *                    (ALPC_FEAT_LOST_FLAGS); before, must be 0
  * @max_section_size: the largest section a connection may create; 0
  *                    means 64 MiB, at most 1 GiB
  * @max_section_bytes: per connection, all its sections together, charged
@@ -164,7 +172,7 @@ struct alpc_port_attr {
 	__u32 max_connections;
 	__u32 max_fds;
 	__u32 max_sections;
-	__u32 reserved;
+	__u32 max_views;
 	__u64 max_section_size;
 	__u64 max_section_bytes;
 };
@@ -459,8 +467,9 @@ struct alpc_msg_info {
 #define ALPC_MSGF_PIDFD		(1U << 6)	/* extra.pidfd is the sender's */
 /*
  * The message carried a view the receive could not map (the receiver is
- * out of address space or mappings: RLIMIT_AS, vm.max_map_count, memory):
- * @view_addr is 0, and the view went with the message.
+ * out of address space or mappings: RLIMIT_AS, vm.max_map_count, memory,
+ * or the port's max_views): @view_addr is 0, and the view went with the
+ * message.
  */
 #define ALPC_MSGF_VIEW_LOST	(1U << 7)
 /*

@@ -36,6 +36,10 @@ struct PortAttributes {
     bool allow_fds = false;              // messages may carry fds (ALPC_PORT_ALLOW_FDS)
     std::uint32_t max_fds = 0;      // with allow_fds: fds per message (default 16, at most 253)
     std::uint32_t max_sections = 0; // per connection, sections alive at once (default 64)
+    // Views this server holds mapped at once (API version 5); one more
+    // arrives as Message::view_lost(). Default 0: no limit but the
+    // process's own.
+    std::uint32_t max_views = 0;
     // Who may connect, as a file's mode: the owner (the creator's
     // effective uid), its group, others; a class may connect if it has
     // write permission. Default 0600: the owner's uid only. An access list
