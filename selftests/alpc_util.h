@@ -33,6 +33,8 @@
 #include <sys/wait.h>
 #include <linux/alpc.h>
 
+/* Basic */
+
 #define ALPC_NS_PER_MS		1000000LL
 /* How long a test waits for something that must happen. */
 #define ALPC_WAIT_NS		(5000 * ALPC_NS_PER_MS)
@@ -78,6 +80,44 @@ static inline void alpc_sleep_ms(unsigned int ms)
 	while (nanosleep(&ts, &ts) && errno == EINTR)
 		;
 }
+
+/* The unsigned number at the start of the file at @path (a sysctl, say), or 0. */
+static inline unsigned int alpc_read_uint(const char *path)
+{
+	unsigned int v = 0;
+	FILE *f = fopen(path, "r");
+
+	if (f) {
+		if (fscanf(f, "%u", &v) != 1)
+			v = 0;
+		fclose(f);
+	}
+	return v;
+}
+
+/* Fills @buf with a pattern that depends on @seed, so payloads can be told apart. */
+static inline void alpc_fill(void *buf, size_t len, unsigned int seed)
+{
+	unsigned char *p = buf;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		p[i] = (unsigned char)(seed * 131 + i * 7 + (i >> 8));
+}
+
+/* True if @buf holds alpc_fill(@seed)'s pattern. */
+static inline int alpc_check_fill(const void *buf, size_t len, unsigned int seed)
+{
+	const unsigned char *p = buf;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (p[i] != (unsigned char)(seed * 131 + i * 7 + (i >> 8)))
+			return 0;
+	return 1;
+}
+
+/* Ports and connections */
 
 /*
  * CREATE_PORT with @attr (NULL: all defaults) and connect permission @mode
@@ -181,6 +221,8 @@ static inline int alpc_accept(int port, __u64 id, __u32 flags,
 	a.len = len;
 	return ioctl(port, ALPC_IOC_ACCEPT, &a);
 }
+
+/* Messages */
 
 /* A struct alpc_send with these fields and no timeout, attributes or flags. */
 static inline void alpc_send_init(struct alpc_send *s, __u32 type, const void *buf,
@@ -314,6 +356,8 @@ static inline int alpc_cancel(int fd, __u64 id)
 	return ioctl(fd, ALPC_IOC_CANCEL, &c);
 }
 
+/* Threads, signals and processes */
+
 /*
  * One ioctl in a thread of its own, for calls that wait (CONNECT,
  * SEND_WAIT, RECV, SEND on a full queue) while the test plays the other
@@ -412,6 +456,134 @@ static inline int alpc_call_interrupt(struct alpc_call *c, int sig)
 	return alpc_call_join(c);
 }
 
+/* Forks a child that runs @fn(@arg) and exits with its return value. */
+static inline pid_t alpc_fork(int (*fn)(void *), void *arg)
+{
+	pid_t pid;
+
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid == 0)
+		_exit(fn(arg));
+	return pid;
+}
+
+/* A forked child that could not take on its credentials, or start at all, exits with this. */
+#define ALPC_CHILD_NO_SETUP	200
+
+/* Reports on stderr the check a child failed at @line; returns 1, its exit status. */
+static inline int alpc_child_fail(int line, const char *what)
+{
+	fprintf(stderr, "# child %d, line %d: %s (errno %d, %s)\n", getpid(), line, what,
+		errno, strerror(errno));
+	return 1;
+}
+
+#define CHILD_FAIL(what)	alpc_child_fail(__LINE__, what)
+
+/* True if @ret is a failure with @err. */
+static inline bool failed_with(int ret, int err)
+{
+	return ret == -1 && errno == err;
+}
+
+struct alpc_spawn_arg {
+	int (*fn)(void *arg);
+	void *arg;
+};
+
+static inline int alpc_spawn_main(void *p)
+{
+	struct alpc_spawn_arg *s = p;
+
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL)) {
+		CHILD_FAIL("PR_SET_PDEATHSIG");
+		return ALPC_CHILD_NO_SETUP;
+	}
+	return s->fn(s->arg);
+}
+
+/*
+ * As alpc_fork(), but the child dies with the test's process: none is
+ * left behind holding ports when an ASSERT ends a test early.
+ */
+static inline pid_t alpc_spawn(int (*fn)(void *arg), void *arg)
+{
+	struct alpc_spawn_arg s = { fn, arg };
+
+	return alpc_fork(alpc_spawn_main, &s);
+}
+
+/* Reaps @pid: its exit status, 128 + the signal that killed it, or -1. */
+static inline int alpc_wait_child(pid_t pid)
+{
+	int status;
+
+	if (waitpid(pid, &status, 0) != pid)
+		return -1;
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return -1;
+}
+
+/* pidfd_open(2) and pidfd_send_signal(2), which older C libraries lack. */
+static inline int alpc_pidfd_open(pid_t pid)
+{
+	return syscall(434, pid, 0);
+}
+
+static inline int alpc_pidfd_send_signal(int pidfd, int sig)
+{
+	return syscall(424, pidfd, sig, NULL, 0);
+}
+
+/*
+ * A one-way signal between processes: gate_pass() lets one gate_wait()
+ * through. Both ends stay open in both processes.
+ */
+struct gate {
+	int r;
+	int w;
+};
+
+static inline int gate_open(struct gate *g)
+{
+	int p[2];
+
+	if (pipe2(p, O_CLOEXEC))
+		return -1;
+	g->r = p[0];
+	g->w = p[1];
+	return 0;
+}
+
+static inline void gate_close(struct gate *g)
+{
+	close(g->r);
+	close(g->w);
+}
+
+static inline int gate_pass(struct gate *g)
+{
+	return write(g->w, "g", 1) == 1 ? 0 : -1;
+}
+
+/* Waits at most 10 s for a gate_pass(); returns 0 or -1. */
+static inline int gate_wait(struct gate *g)
+{
+	struct pollfd pfd = { .fd = g->r, .events = POLLIN };
+	char c;
+
+	if (poll(&pfd, 1, 10000) != 1)
+		return -1;
+	return read(g->r, &c, 1) == 1 ? 0 : -1;
+}
+
+/* Both ends of a connection */
+
 /* A CONNECT running in a thread of its own, with room for the server's data. */
 struct alpc_connector {
 	struct alpc_connect con;
@@ -504,168 +676,6 @@ static inline void alpc_close_pair(int client, int comm, int port)
 		close(comm);
 	if (port >= 0)
 		close(port);
-}
-
-/* Forks a child that runs @fn(@arg) and exits with its return value. */
-static inline pid_t alpc_fork(int (*fn)(void *), void *arg)
-{
-	pid_t pid;
-
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
-	if (pid == 0)
-		_exit(fn(arg));
-	return pid;
-}
-
-/* A forked child that could not take on its credentials, or start at all, exits with this. */
-#define ALPC_CHILD_NO_SETUP	200
-
-/* Reports on stderr the check a child failed at @line; returns 1, its exit status. */
-static inline int alpc_child_fail(int line, const char *what)
-{
-	fprintf(stderr, "# child %d, line %d: %s (errno %d, %s)\n", getpid(), line, what,
-		errno, strerror(errno));
-	return 1;
-}
-
-#define CHILD_FAIL(what)	alpc_child_fail(__LINE__, what)
-
-/* True if @ret is a failure with @err. */
-static inline bool failed_with(int ret, int err)
-{
-	return ret == -1 && errno == err;
-}
-
-struct alpc_spawn_arg {
-	int (*fn)(void *arg);
-	void *arg;
-};
-
-static inline int alpc_spawn_main(void *p)
-{
-	struct alpc_spawn_arg *s = p;
-
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL)) {
-		CHILD_FAIL("PR_SET_PDEATHSIG");
-		return ALPC_CHILD_NO_SETUP;
-	}
-	return s->fn(s->arg);
-}
-
-/*
- * As alpc_fork(), but the child dies with the test's process: none is
- * left behind holding ports when an ASSERT ends a test early.
- */
-static inline pid_t alpc_spawn(int (*fn)(void *arg), void *arg)
-{
-	struct alpc_spawn_arg s = { fn, arg };
-
-	return alpc_fork(alpc_spawn_main, &s);
-}
-
-/* Reaps @pid: its exit status, 128 + the signal that killed it, or -1. */
-static inline int alpc_wait_child(pid_t pid)
-{
-	int status;
-
-	if (waitpid(pid, &status, 0) != pid)
-		return -1;
-	if (WIFEXITED(status))
-		return WEXITSTATUS(status);
-	if (WIFSIGNALED(status))
-		return 128 + WTERMSIG(status);
-	return -1;
-}
-
-/* pidfd_open(2) and pidfd_send_signal(2), which older C libraries lack. */
-static inline int alpc_pidfd_open(pid_t pid)
-{
-	return syscall(434, pid, 0);
-}
-
-static inline int alpc_pidfd_send_signal(int pidfd, int sig)
-{
-	return syscall(424, pidfd, sig, NULL, 0);
-}
-
-/* The unsigned number at the start of the file at @path (a sysctl, say), or 0. */
-static inline unsigned int alpc_read_uint(const char *path)
-{
-	unsigned int v = 0;
-	FILE *f = fopen(path, "r");
-
-	if (f) {
-		if (fscanf(f, "%u", &v) != 1)
-			v = 0;
-		fclose(f);
-	}
-	return v;
-}
-
-/* Fills @buf with a pattern that depends on @seed, so payloads can be told apart. */
-static inline void alpc_fill(void *buf, size_t len, unsigned int seed)
-{
-	unsigned char *p = buf;
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		p[i] = (unsigned char)(seed * 131 + i * 7 + (i >> 8));
-}
-
-/* True if @buf holds alpc_fill(@seed)'s pattern. */
-static inline int alpc_check_fill(const void *buf, size_t len, unsigned int seed)
-{
-	const unsigned char *p = buf;
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if (p[i] != (unsigned char)(seed * 131 + i * 7 + (i >> 8)))
-			return 0;
-	return 1;
-}
-
-/*
- * A one-way signal between processes: gate_pass() lets one gate_wait()
- * through. Both ends stay open in both processes.
- */
-struct gate {
-	int r;
-	int w;
-};
-
-static inline int gate_open(struct gate *g)
-{
-	int p[2];
-
-	if (pipe2(p, O_CLOEXEC))
-		return -1;
-	g->r = p[0];
-	g->w = p[1];
-	return 0;
-}
-
-static inline void gate_close(struct gate *g)
-{
-	close(g->r);
-	close(g->w);
-}
-
-static inline int gate_pass(struct gate *g)
-{
-	return write(g->w, "g", 1) == 1 ? 0 : -1;
-}
-
-/* Waits at most 10 s for a gate_pass(); returns 0 or -1. */
-static inline int gate_wait(struct gate *g)
-{
-	struct pollfd pfd = { .fd = g->r, .events = POLLIN };
-	char c;
-
-	if (poll(&pfd, 1, 10000) != 1)
-		return -1;
-	return read(g->r, &c, 1) == 1 ? 0 : -1;
 }
 
 #endif /* _ALPC_SELFTEST_UTIL_H */
