@@ -87,7 +87,7 @@ static int lend(int fd, const void *addr, __u64 len, __u32 flags, __u64 *id)
 	struct alpc_msg_attrs a;
 
 	su_region_attrs(&a, addr, len, flags);
-	return su_send(fd, ALPC_MSG_REQUEST, 0, NULL, 0, &a, id);
+	return alpc_send_attrs(fd, ALPC_MSG_REQUEST, NULL, 0, 0, 0, 0, &a, id);
 }
 
 /* Sends a lending request from @l's client and receives it on its server. */
@@ -98,7 +98,7 @@ static int lend_across(const struct su_link *l, const void *addr, __u64 len, __u
 
 	if (lend(l->client, addr, len, flags, &id))
 		return -1;
-	if (su_recv(l->srv, NULL, 0, SU_WAIT_NS, info))
+	if (alpc_recv(l->srv, NULL, 0, SU_WAIT_NS, info))
 		return -1;
 	if (info->id != id) {
 		errno = EPROTO;
@@ -110,7 +110,7 @@ static int lend_across(const struct su_link *l, const void *addr, __u64 len, __u
 /* Nothing is queued for the server (after a send that must have failed). */
 static bool nothing_queued(int srv)
 {
-	return su_recv(srv, NULL, 0, 0, NULL) == -1 && errno == EAGAIN;
+	return alpc_recv(srv, NULL, 0, 0, NULL) == -1 && errno == EAGAIN;
 }
 
 /* Reads inside the region return the sender's bytes, at odd offsets and across pages. */
@@ -201,7 +201,7 @@ TEST_F_TIMEOUT(acc, region_of_1_mib_is_read_and_written_intact, 120)
 	ASSERT_EQ(-1, su_check(mem, 7, 2, 0));
 	ASSERT_EQ(-1, su_check(mem + 7, len, 3, 0));
 	ASSERT_EQ(-1, su_check(mem + 7 + len, mlen - 7 - len, 2, 7 + len));
-	ASSERT_EQ(0, su_send(self->l.srv, ALPC_MSG_REPLY, info.id, NULL, 0, NULL, NULL));
+	ASSERT_EQ(0, alpc_reply(self->l.srv, info.id, NULL, 0));
 	free(buf);
 	munmap(mem, mlen);
 }
@@ -217,15 +217,16 @@ TEST_F(acc, send_wait_lends_memory_until_the_reply)
 	__u64 done;
 
 	su_region_attrs(&a, self->mem, 64, ALPC_REGION_READ | ALPC_REGION_WRITE);
-	su_send_wait_init(&sw, NULL, 0, &a, SU_WAIT_NS);
+	alpc_send_wait_init(&sw, NULL, 0, NULL, 0, SU_WAIT_NS);
+	sw.attrs = (__u64)(unsigned long)&a;
 	ASSERT_EQ(0, alpc_call_start(&call, self->l.client, ALPC_IOC_SEND_WAIT, &sw));
-	ASSERT_EQ(0, su_recv(self->l.srv, NULL, 0, SU_WAIT_NS, &info));
+	ASSERT_EQ(0, alpc_recv(self->l.srv, NULL, 0, SU_WAIT_NS, &info));
 	ASSERT_EQ(64, info.region_len);
 	ASSERT_EQ(0, su_access(self->l.srv, info.id, ALPC_ACCESS_READ, 0, 64, buf, &done));
 	ASSERT_EQ(0, memcmp(self->model, buf, 64));
 	memset(buf, 0x42, sizeof(buf));
 	ASSERT_EQ(0, su_access(self->l.srv, info.id, ALPC_ACCESS_WRITE, 32, 32, buf, &done));
-	ASSERT_EQ(0, su_send(self->l.srv, ALPC_MSG_REPLY, info.id, NULL, 0, NULL, NULL));
+	ASSERT_EQ(0, alpc_reply(self->l.srv, info.id, NULL, 0));
 	ASSERT_EQ(0, alpc_call_join(&call));
 	ASSERT_EQ(info.id, sw.reply.ref_id);
 	ASSERT_EQ(0, memcmp(self->model, self->mem, 32));
@@ -295,8 +296,8 @@ TEST_F(acc, access_to_request_without_region_is_eperm)
 	unsigned char buf[8];
 	__u64 id;
 
-	ASSERT_EQ(0, su_send(self->l.client, ALPC_MSG_REQUEST, 0, NULL, 0, NULL, &id));
-	ASSERT_EQ(0, su_recv(self->l.srv, NULL, 0, SU_WAIT_NS, &info));
+	ASSERT_EQ(0, alpc_request(self->l.client, NULL, 0, &id));
+	ASSERT_EQ(0, alpc_recv(self->l.srv, NULL, 0, SU_WAIT_NS, &info));
 	ASSERT_EQ(0, info.flags);
 	ASSERT_EQ(-1, su_access(self->l.srv, id, ALPC_ACCESS_READ, 0, 1, buf, NULL));
 	ASSERT_EQ(EPERM, errno);
@@ -315,8 +316,8 @@ TEST_F(acc, access_to_unknown_id_or_datagram_is_enoent)
 	ASSERT_EQ(ENOENT, errno);
 	ASSERT_EQ(-1, su_access(self->l.srv, UINT64_MAX, ALPC_ACCESS_READ, 0, 1, buf, NULL));
 	ASSERT_EQ(ENOENT, errno);
-	ASSERT_EQ(0, su_send(self->l.client, ALPC_MSG_DATAGRAM, 0, NULL, 0, NULL, &id));
-	ASSERT_EQ(0, su_recv(self->l.srv, NULL, 0, SU_WAIT_NS, &info));
+	ASSERT_EQ(0, alpc_datagram(self->l.client, NULL, 0, &id));
+	ASSERT_EQ(0, alpc_recv(self->l.srv, NULL, 0, SU_WAIT_NS, &info));
 	ASSERT_EQ(-1, su_access(self->l.srv, id, ALPC_ACCESS_READ, 0, 1, buf, NULL));
 	ASSERT_EQ(ENOENT, errno);
 }
@@ -345,7 +346,8 @@ TEST_F(acc, region_on_port_without_direct_access_is_eperm)
 	ASSERT_EQ(-1, lend(self->other.client, self->mem, 8, ALPC_REGION_READ, &id));
 	ASSERT_EQ(EPERM, errno);
 	su_region_attrs(&a, self->mem, 8, ALPC_REGION_WRITE);
-	su_send_wait_init(&sw, NULL, 0, &a, 0);
+	alpc_send_wait_init(&sw, NULL, 0, NULL, 0, 0);
+	sw.attrs = (__u64)(unsigned long)&a;
 	ASSERT_EQ(-1, ioctl(self->other.client, ALPC_IOC_SEND_WAIT, &sw));
 	ASSERT_EQ(EPERM, errno);
 	ASSERT_TRUE(nothing_queued(self->other.srv));
@@ -359,17 +361,18 @@ TEST_F(acc, region_on_datagram_or_reply_is_einval)
 	__u64 id;
 
 	su_region_attrs(&a, self->mem, 8, ALPC_REGION_READ);
-	ASSERT_EQ(-1, su_send(self->l.client, ALPC_MSG_DATAGRAM, 0, NULL, 0, &a, NULL));
+	ASSERT_EQ(-1, alpc_send_attrs(self->l.client, ALPC_MSG_DATAGRAM, NULL, 0, 0, 0, 0, &a,
+				      NULL));
 	ASSERT_EQ(EINVAL, errno);
 	ASSERT_TRUE(nothing_queued(self->l.srv));
 
-	ASSERT_EQ(0, su_send(self->l.client, ALPC_MSG_REQUEST, 0, NULL, 0, NULL, &id));
-	ASSERT_EQ(0, su_recv(self->l.srv, NULL, 0, SU_WAIT_NS, &info));
-	ASSERT_EQ(-1, su_send(self->l.srv, ALPC_MSG_REPLY, id, NULL, 0, &a, NULL));
+	ASSERT_EQ(0, alpc_request(self->l.client, NULL, 0, &id));
+	ASSERT_EQ(0, alpc_recv(self->l.srv, NULL, 0, SU_WAIT_NS, &info));
+	ASSERT_EQ(-1, alpc_send_attrs(self->l.srv, ALPC_MSG_REPLY, NULL, 0, 0, id, 0, &a, NULL));
 	ASSERT_EQ(EINVAL, errno);
-	ASSERT_EQ(-1, su_recv(self->l.client, NULL, 0, 0, NULL));
+	ASSERT_EQ(-1, alpc_recv(self->l.client, NULL, 0, 0, NULL));
 	ASSERT_EQ(EAGAIN, errno);
-	ASSERT_EQ(0, su_send(self->l.srv, ALPC_MSG_REPLY, id, NULL, 0, NULL, NULL));
+	ASSERT_EQ(0, alpc_reply(self->l.srv, id, NULL, 0));
 }
 
 /* A region with no or unknown rights, no length, or an end that overflows is EINVAL. */
@@ -388,7 +391,8 @@ TEST_F(acc, bad_region_is_einval)
 
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		su_region_attrs(&a, (void *)(unsigned long)bad[i].addr, bad[i].len, bad[i].flags);
-		ASSERT_EQ(-1, su_send(self->l.client, ALPC_MSG_REQUEST, 0, NULL, 0, &a, NULL));
+		ASSERT_EQ(-1, alpc_send_attrs(self->l.client, ALPC_MSG_REQUEST, NULL, 0, 0, 0, 0,
+					      &a, NULL));
 		ASSERT_EQ(EINVAL, errno);
 	}
 	ASSERT_TRUE(nothing_queued(self->l.srv));
@@ -403,7 +407,7 @@ TEST_F(acc, access_after_reply_is_enoent)
 
 	ASSERT_EQ(0, lend_across(&self->l, self->mem, 64, ALPC_REGION_READ | ALPC_REGION_WRITE,
 				 &info));
-	ASSERT_EQ(0, su_send(self->l.srv, ALPC_MSG_REPLY, info.id, NULL, 0, NULL, NULL));
+	ASSERT_EQ(0, alpc_reply(self->l.srv, info.id, NULL, 0));
 	memset(buf, 0xee, sizeof(buf));
 	ASSERT_EQ(-1, su_access(self->l.srv, info.id, ALPC_ACCESS_READ, 0, 64, buf, &done));
 	ASSERT_EQ(ENOENT, errno);
@@ -413,7 +417,7 @@ TEST_F(acc, access_after_reply_is_enoent)
 	ASSERT_EQ(ENOENT, errno);
 	ASSERT_EQ(0, memcmp(self->model, self->mem, self->mem_len));
 	/* Also once the client has received the reply. */
-	ASSERT_EQ(0, su_recv(self->l.client, NULL, 0, SU_WAIT_NS, &info));
+	ASSERT_EQ(0, alpc_recv(self->l.client, NULL, 0, SU_WAIT_NS, &info));
 	ASSERT_EQ(-1, su_access(self->l.srv, info.ref_id, ALPC_ACCESS_WRITE, 0, 64, buf, &done));
 	ASSERT_EQ(ENOENT, errno);
 	ASSERT_EQ(0, memcmp(self->model, self->mem, self->mem_len));
@@ -431,7 +435,7 @@ TEST_F(acc, access_after_cancel_is_enoent)
 	memset(&c, 0, sizeof(c));
 	c.id = info.id;
 	ASSERT_EQ(0, ioctl(self->l.client, ALPC_IOC_CANCEL, &c));
-	ASSERT_EQ(0, su_recv(self->l.srv, NULL, 0, SU_WAIT_NS, &canceled));
+	ASSERT_EQ(0, alpc_recv(self->l.srv, NULL, 0, SU_WAIT_NS, &canceled));
 	ASSERT_EQ(ALPC_MSG_CANCELED, canceled.type);
 	ASSERT_EQ(info.id, canceled.ref_id);
 	memset(buf, 0xee, sizeof(buf));
@@ -453,9 +457,10 @@ TEST_F(acc, access_after_send_wait_timeout_is_enoent)
 	unsigned char buf[64];
 
 	su_region_attrs(&a, self->mem, 64, ALPC_REGION_READ | ALPC_REGION_WRITE);
-	su_send_wait_init(&sw, NULL, 0, &a, 500 * SU_MS);
+	alpc_send_wait_init(&sw, NULL, 0, NULL, 0, 500 * ALPC_NS_PER_MS);
+	sw.attrs = (__u64)(unsigned long)&a;
 	ASSERT_EQ(0, alpc_call_start(&call, self->l.client, ALPC_IOC_SEND_WAIT, &sw));
-	ASSERT_EQ(0, su_recv(self->l.srv, NULL, 0, SU_WAIT_NS, &info));
+	ASSERT_EQ(0, alpc_recv(self->l.srv, NULL, 0, SU_WAIT_NS, &info));
 	ASSERT_EQ(-1, alpc_call_join(&call));
 	ASSERT_EQ(ETIMEDOUT, errno);
 	memset(buf, 0xee, sizeof(buf));
@@ -685,9 +690,10 @@ TEST_F_TIMEOUT(acc, no_write_lands_after_cancel_returns, 120)
 	memset(mem, 0, len);
 
 	su_region_attrs(&a, mem, len, ALPC_REGION_WRITE);
-	su_send_wait_init(&sw, NULL, 0, &a, -1);
+	alpc_send_wait_init(&sw, NULL, 0, NULL, 0, -1);
+	sw.attrs = (__u64)(unsigned long)&a;
 	ASSERT_EQ(0, alpc_call_start(&call, self->l.client, ALPC_IOC_SEND_WAIT, &sw));
-	ASSERT_EQ(0, su_recv(self->l.srv, NULL, 0, SU_WAIT_NS, &info));
+	ASSERT_EQ(0, alpc_recv(self->l.srv, NULL, 0, SU_WAIT_NS, &info));
 	w.fd = self->l.srv;
 	w.id = info.id;
 	w.len = len;
@@ -735,10 +741,12 @@ static int lender_main(void *p)
 	su_fill(mem, c->len, 4, 0);
 	su_region_attrs(&a, mem, c->len, ALPC_REGION_READ | ALPC_REGION_WRITE);
 	if (!c->wait)
-		return su_send(c->fd, ALPC_MSG_REQUEST, 0, NULL, 0, &a, NULL) ? 11 : 0;
+		return alpc_send_attrs(c->fd, ALPC_MSG_REQUEST, NULL, 0, 0, 0, 0, &a,
+				       NULL) ? 11 : 0;
 	if (su_post_byte(c->ready))
 		return 12;
-	su_send_wait_init(&sw, NULL, 0, &a, -1);
+	alpc_send_wait_init(&sw, NULL, 0, NULL, 0, -1);
+	sw.attrs = (__u64)(unsigned long)&a;
 	ioctl(c->fd, ALPC_IOC_SEND_WAIT, &sw);
 	return 13;
 }
@@ -759,7 +767,7 @@ TEST_F(acc, access_after_sender_exit_is_esrch)
 	pid = alpc_fork(lender_main, &c);
 	ASSERT_LT(0, pid);
 	ASSERT_EQ(0, alpc_wait_child(pid));
-	ASSERT_EQ(0, su_recv(self->l.srv, NULL, 0, SU_WAIT_NS, &info));
+	ASSERT_EQ(0, alpc_recv(self->l.srv, NULL, 0, SU_WAIT_NS, &info));
 	ASSERT_EQ(ALPC_MSG_REQUEST, info.type);
 	ASSERT_EQ(pid, info.pid);
 	memset(buf, 0xee, sizeof(buf));
@@ -769,8 +777,8 @@ TEST_F(acc, access_after_sender_exit_is_esrch)
 	ASSERT_TRUE(su_all(buf, sizeof(buf), 0xee));
 	ASSERT_EQ(-1, su_access(self->l.srv, info.id, ALPC_ACCESS_WRITE, 0, 64, buf, &done));
 	ASSERT_EQ(ESRCH, errno);
-	ASSERT_EQ(0, su_send(self->l.srv, ALPC_MSG_REPLY, info.id, NULL, 0, NULL, NULL));
-	ASSERT_EQ(0, su_recv(self->l.client, NULL, 0, SU_WAIT_NS, &info));
+	ASSERT_EQ(0, alpc_reply(self->l.srv, info.id, NULL, 0));
+	ASSERT_EQ(0, alpc_recv(self->l.client, NULL, 0, SU_WAIT_NS, &info));
 	ASSERT_EQ(ALPC_MSG_REPLY, info.type);
 }
 
@@ -795,7 +803,7 @@ TEST_F(acc, access_after_sender_killed_is_enoent)
 	__u64 done;
 
 	ASSERT_EQ(0, spawn_lender(&self->l, self->sync, &self->child, 4096));
-	ASSERT_EQ(0, su_recv(self->l.srv, NULL, 0, SU_WAIT_NS, &info));
+	ASSERT_EQ(0, alpc_recv(self->l.srv, NULL, 0, SU_WAIT_NS, &info));
 	ASSERT_EQ(0, su_access(self->l.srv, info.id, ALPC_ACCESS_READ, 0, 64, buf, &done));
 	ASSERT_EQ(-1, su_check(buf, 64, 4, 0));
 	ASSERT_EQ(128 + SIGKILL, su_kill_child(&self->child));
@@ -806,12 +814,12 @@ TEST_F(acc, access_after_sender_killed_is_enoent)
 	ASSERT_EQ(-1, su_access(self->l.srv, info.id, ALPC_ACCESS_WRITE, 0, 64, buf, &done));
 	ASSERT_EQ(ENOENT, errno);
 	/* The killed SEND_WAIT canceled the request, then the client died. */
-	ASSERT_EQ(0, su_recv(self->l.srv, NULL, 0, SU_WAIT_NS, &note));
+	ASSERT_EQ(0, alpc_recv(self->l.srv, NULL, 0, SU_WAIT_NS, &note));
 	ASSERT_EQ(ALPC_MSG_CANCELED, note.type);
 	ASSERT_EQ(info.id, note.ref_id);
-	ASSERT_EQ(0, su_recv(self->l.srv, NULL, 0, SU_WAIT_NS, &note));
+	ASSERT_EQ(0, alpc_recv(self->l.srv, NULL, 0, SU_WAIT_NS, &note));
 	ASSERT_EQ(ALPC_MSG_CLIENT_DIED, note.type);
-	ASSERT_EQ(-1, su_send(self->l.srv, ALPC_MSG_REPLY, info.id, NULL, 0, NULL, NULL));
+	ASSERT_EQ(-1, alpc_reply(self->l.srv, info.id, NULL, 0));
 	ASSERT_EQ(ENOENT, errno);
 }
 
@@ -846,7 +854,7 @@ TEST_F_TIMEOUT(acc, sender_killed_during_access, 120)
 	struct reader r;
 
 	ASSERT_EQ(0, spawn_lender(&self->l, self->sync, &self->child, len));
-	ASSERT_EQ(0, su_recv(self->l.srv, NULL, 0, SU_WAIT_NS, &info));
+	ASSERT_EQ(0, alpc_recv(self->l.srv, NULL, 0, SU_WAIT_NS, &info));
 	memset(&r, 0, sizeof(r));
 	r.fd = self->l.srv;
 	r.id = info.id;
@@ -855,7 +863,7 @@ TEST_F_TIMEOUT(acc, sender_killed_during_access, 120)
 	ASSERT_NE(NULL, r.buf);
 	ASSERT_EQ(0, pthread_create(&r.thread, NULL, reader_fn, &r));
 	while (atomic_load(&r.calls) < 1)
-		su_sleep_ms(1);
+		alpc_sleep_ms(1);
 	ASSERT_EQ(-1, su_check(r.buf, len, 4, 0));
 	ASSERT_EQ(128 + SIGKILL, su_kill_child(&self->child));
 	pthread_join(r.thread, NULL);

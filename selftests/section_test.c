@@ -120,7 +120,7 @@ TEST_F_TIMEOUT(xfer, datagram_view_arrives_intact, 180)
 			ASSERT_EQ(0, su_sect_new(&s, self->l.client, off + len, seed));
 			ASSERT_EQ(0, su_send_view(self->l.client, ALPC_MSG_DATAGRAM, 0, s.fd, off,
 						  len, variant->view_flags, &id));
-			ASSERT_EQ(0, su_recv(self->l.srv, NULL, 0, SU_WAIT_NS, &info));
+			ASSERT_EQ(0, alpc_recv(self->l.srv, NULL, 0, SU_WAIT_NS, &info));
 			err = check_view(&info, id, variant->view_flags, len, seed, off);
 			if (err)
 				TH_LOG("%zu bytes at offset %zu: %s", len, off, err);
@@ -150,11 +150,12 @@ TEST_F_TIMEOUT(xfer, send_wait_reply_view_arrives_intact, 180)
 			ASSERT_EQ(0, su_sect_new(&c, self->l.client, off + len, seed));
 			ASSERT_EQ(0, su_sect_new(&s, self->owner, off + len, seed + 1));
 			su_view_attrs(&a, c.fd, off, len, variant->view_flags);
-			su_send_wait_init(&sw, NULL, 0, &a, SU_WAIT_NS);
+			alpc_send_wait_init(&sw, NULL, 0, NULL, 0, SU_WAIT_NS);
+			sw.attrs = (__u64)(unsigned long)&a;
 			ASSERT_EQ(0, alpc_call_start(&call, self->l.client,
 						     ALPC_IOC_SEND_WAIT, &sw));
 
-			ASSERT_EQ(0, su_recv(self->l.srv, NULL, 0, SU_WAIT_NS, &info));
+			ASSERT_EQ(0, alpc_recv(self->l.srv, NULL, 0, SU_WAIT_NS, &info));
 			ASSERT_EQ(ALPC_MSG_REQUEST, info.type);
 			err = check_view(&info, info.id, variant->view_flags, len, seed, off);
 			if (err)
@@ -197,11 +198,9 @@ TEST_F_TIMEOUT(xfer, reply_recv_view_arrives_intact, 180)
 
 			seed++;
 			ASSERT_EQ(0, su_sect_new(&s, self->owner, off + len, seed));
-			ASSERT_EQ(0, su_send(self->l.client, ALPC_MSG_REQUEST, 0, NULL, 0, NULL,
-					     &id1));
-			ASSERT_EQ(0, su_send(self->l.client, ALPC_MSG_REQUEST, 0, NULL, 0, NULL,
-					     &id2));
-			ASSERT_EQ(0, su_recv(self->l.srv, NULL, 0, SU_WAIT_NS, &info));
+			ASSERT_EQ(0, alpc_request(self->l.client, NULL, 0, &id1));
+			ASSERT_EQ(0, alpc_request(self->l.client, NULL, 0, &id2));
+			ASSERT_EQ(0, alpc_recv(self->l.srv, NULL, 0, SU_WAIT_NS, &info));
 			ASSERT_EQ(id1, info.id);
 
 			su_view_attrs(&a, s.fd, off, len, variant->view_flags);
@@ -212,17 +211,16 @@ TEST_F_TIMEOUT(xfer, reply_recv_view_arrives_intact, 180)
 			ASSERT_EQ(0, ioctl(self->l.srv, ALPC_IOC_REPLY_RECV, &rr));
 			ASSERT_EQ(0, rr.reply_status);
 			ASSERT_EQ(id2, rr.recv.info.id);
-			ASSERT_EQ(0, su_send(self->l.srv, ALPC_MSG_REPLY, id2, NULL, 0, NULL,
-					     NULL));
+			ASSERT_EQ(0, alpc_reply(self->l.srv, id2, NULL, 0));
 
-			ASSERT_EQ(0, su_recv(self->l.client, NULL, 0, SU_WAIT_NS, &info));
+			ASSERT_EQ(0, alpc_recv(self->l.client, NULL, 0, SU_WAIT_NS, &info));
 			ASSERT_EQ(id1, info.ref_id);
 			err = check_view(&info, rr.reply_id, variant->view_flags, len, seed, off);
 			if (err)
 				TH_LOG("%zu bytes at offset %zu: %s", len, off, err);
 			ASSERT_EQ(NULL, err);
 			ASSERT_EQ(0, su_view_unmap(&info));
-			ASSERT_EQ(0, su_recv(self->l.client, NULL, 0, SU_WAIT_NS, &info));
+			ASSERT_EQ(0, alpc_recv(self->l.client, NULL, 0, SU_WAIT_NS, &info));
 			ASSERT_EQ(id2, info.ref_id);
 			ASSERT_EQ(0, info.flags);
 			su_sect_free(&s);
@@ -248,7 +246,7 @@ TEST_F_TIMEOUT(xfer, view_of_64_mib_arrives_intact, 300)
 	ASSERT_EQ(0, su_sect_new(&s, self->l.client, len, 1));
 	ASSERT_EQ(0, su_send_view(self->l.client, ALPC_MSG_DATAGRAM, 0, s.fd, 0, len,
 				  variant->view_flags, &id));
-	ASSERT_EQ(0, su_recv(self->l.srv, NULL, 0, SU_WAIT_NS, &info));
+	ASSERT_EQ(0, alpc_recv(self->l.srv, NULL, 0, SU_WAIT_NS, &info));
 	ASSERT_EQ(NULL, check_view(&info, id, variant->view_flags, len, 1, 0));
 	ASSERT_EQ(0, su_view_unmap(&info));
 	su_sect_free(&s);
@@ -256,9 +254,9 @@ TEST_F_TIMEOUT(xfer, view_of_64_mib_arrives_intact, 300)
 	/* The section is bigger than the default limit: a port of its own. */
 	ASSERT_EQ(0, su_link_open(&big, self->dev, &attr, variant->comm_port));
 	ASSERT_EQ(0, su_sect_new(&s, variant->comm_port ? big.comm : big.client, off + len, 2));
-	su_send_wait_init(&sw, NULL, 0, NULL, SU_WAIT_NS);
+	alpc_send_wait_init(&sw, NULL, 0, NULL, 0, SU_WAIT_NS);
 	ASSERT_EQ(0, alpc_call_start(&call, big.client, ALPC_IOC_SEND_WAIT, &sw));
-	ASSERT_EQ(0, su_recv(big.srv, NULL, 0, SU_WAIT_NS, &info));
+	ASSERT_EQ(0, alpc_recv(big.srv, NULL, 0, SU_WAIT_NS, &info));
 	ASSERT_EQ(0, su_send_view(big.srv, ALPC_MSG_REPLY, info.id, s.fd, off, len,
 				  variant->view_flags, NULL));
 	ASSERT_EQ(0, alpc_call_join(&call));
@@ -283,7 +281,7 @@ TEST_F_TIMEOUT(xfer, view_is_the_senders_memory_not_a_copy, 300)
 	ASSERT_EQ(0, su_sect_new(&s, self->l.client, len, 1));
 	ASSERT_EQ(0, su_send_view(self->l.client, ALPC_MSG_DATAGRAM, 0, s.fd, 0, len,
 				  variant->view_flags, &id));
-	ASSERT_EQ(0, su_recv(self->l.srv, NULL, 0, SU_WAIT_NS, &info));
+	ASSERT_EQ(0, alpc_recv(self->l.srv, NULL, 0, SU_WAIT_NS, &info));
 	ASSERT_EQ(view_msgf(variant->view_flags), info.flags);
 	ASSERT_NE(s.map, su_view(&info));
 
@@ -360,13 +358,13 @@ static int view_across(const struct su_link *l, const struct su_sect *s, size_t 
 {
 	if (su_send_view(l->client, ALPC_MSG_DATAGRAM, 0, s->fd, off, len, flags, NULL))
 		return -1;
-	return su_recv(l->srv, NULL, 0, SU_WAIT_NS, info);
+	return alpc_recv(l->srv, NULL, 0, SU_WAIT_NS, info);
 }
 
 /* Nothing is queued for the server (after a send that must have failed). */
 static bool nothing_queued(int srv)
 {
-	return su_recv(srv, NULL, 0, 0, NULL) == -1 && errno == EAGAIN;
+	return alpc_recv(srv, NULL, 0, 0, NULL) == -1 && errno == EAGAIN;
 }
 
 /* mprotect() cannot make a read-only view writable. */
@@ -493,7 +491,8 @@ TEST_F(sec, view_of_other_connections_section_is_einval)
 	ASSERT_EQ(-1, su_send_view(self->l.client, ALPC_MSG_REQUEST, 0, s.fd, 0, 1, 0, NULL));
 	ASSERT_EQ(EINVAL, errno);
 	su_view_attrs(&a, s.fd, 0, 1, ALPC_VIEW_READONLY);
-	su_send_wait_init(&sw, NULL, 0, &a, 0);
+	alpc_send_wait_init(&sw, NULL, 0, NULL, 0, 0);
+	sw.attrs = (__u64)(unsigned long)&a;
 	ASSERT_EQ(-1, ioctl(self->l.client, ALPC_IOC_SEND_WAIT, &sw));
 	ASSERT_EQ(EINVAL, errno);
 	/* The other way round, and a section of another port altogether. */
@@ -521,15 +520,15 @@ TEST_F(sec, reply_view_of_other_connections_section_is_einval)
 
 	ASSERT_EQ(0, su_link_add(&self->other, self->dev, &self->l, variant->comm_port));
 	ASSERT_EQ(0, su_sect_new(&s, self->other.client, 4096, 1));
-	ASSERT_EQ(0, su_send(self->l.client, ALPC_MSG_REQUEST, 0, NULL, 0, NULL, &id));
-	ASSERT_EQ(0, su_recv(self->l.srv, NULL, 0, SU_WAIT_NS, &info));
+	ASSERT_EQ(0, alpc_request(self->l.client, NULL, 0, &id));
+	ASSERT_EQ(0, alpc_recv(self->l.srv, NULL, 0, SU_WAIT_NS, &info));
 	ASSERT_EQ(-1, su_send_view(self->l.srv, ALPC_MSG_REPLY, id, s.fd, 0, 1, 0, NULL));
 	ASSERT_EQ(EINVAL, errno);
-	ASSERT_EQ(-1, su_recv(self->l.client, NULL, 0, 0, NULL));
+	ASSERT_EQ(-1, alpc_recv(self->l.client, NULL, 0, 0, NULL));
 	ASSERT_EQ(EAGAIN, errno);
 
-	ASSERT_EQ(0, su_send(self->l.srv, ALPC_MSG_REPLY, id, NULL, 0, NULL, NULL));
-	ASSERT_EQ(0, su_recv(self->l.client, NULL, 0, SU_WAIT_NS, &info));
+	ASSERT_EQ(0, alpc_reply(self->l.srv, id, NULL, 0));
+	ASSERT_EQ(0, alpc_recv(self->l.client, NULL, 0, SU_WAIT_NS, &info));
 	ASSERT_EQ(id, info.ref_id);
 	ASSERT_EQ(0, info.flags);
 	su_sect_free(&s);
@@ -549,9 +548,9 @@ TEST_F(sec, reply_recv_view_of_other_connections_section_is_einval)
 
 	ASSERT_EQ(0, su_link_add(&self->other, self->dev, &self->l, variant->comm_port));
 	ASSERT_EQ(0, su_sect_new(&s, self->other.client, 4096, 1));
-	ASSERT_EQ(0, su_send(self->l.client, ALPC_MSG_REQUEST, 0, NULL, 0, NULL, &id));
-	ASSERT_EQ(0, su_send(self->l.client, ALPC_MSG_DATAGRAM, 0, NULL, 0, NULL, &id2));
-	ASSERT_EQ(0, su_recv(self->l.srv, NULL, 0, SU_WAIT_NS, &info));
+	ASSERT_EQ(0, alpc_request(self->l.client, NULL, 0, &id));
+	ASSERT_EQ(0, alpc_datagram(self->l.client, NULL, 0, &id2));
+	ASSERT_EQ(0, alpc_recv(self->l.srv, NULL, 0, SU_WAIT_NS, &info));
 	ASSERT_EQ(id, info.id);
 
 	su_view_attrs(&a, s.fd, 0, 1, 0);
@@ -562,11 +561,11 @@ TEST_F(sec, reply_recv_view_of_other_connections_section_is_einval)
 	ASSERT_EQ(-1, ioctl(self->l.srv, ALPC_IOC_REPLY_RECV, &rr));
 	ASSERT_EQ(EINVAL, errno);
 	/* Nothing received: the datagram is still queued; no reply was sent. */
-	ASSERT_EQ(-1, su_recv(self->l.client, NULL, 0, 0, NULL));
+	ASSERT_EQ(-1, alpc_recv(self->l.client, NULL, 0, 0, NULL));
 	ASSERT_EQ(EAGAIN, errno);
-	ASSERT_EQ(0, su_recv(self->l.srv, NULL, 0, 0, &info));
+	ASSERT_EQ(0, alpc_recv(self->l.srv, NULL, 0, 0, &info));
 	ASSERT_EQ(id2, info.id);
-	ASSERT_EQ(0, su_send(self->l.srv, ALPC_MSG_REPLY, id, NULL, 0, NULL, NULL));
+	ASSERT_EQ(0, alpc_reply(self->l.srv, id, NULL, 0));
 	su_sect_free(&s);
 }
 
@@ -688,18 +687,21 @@ TEST_F(sec, bad_flags_or_reserved_in_attrs_is_einval)
 	__u64 id;
 
 	ASSERT_EQ(0, su_sect_new(&s, self->l.client, 4096, 1));
-	ASSERT_EQ(0, su_send(self->l.client, ALPC_MSG_REQUEST, 0, NULL, 0, NULL, &id));
-	ASSERT_EQ(0, su_recv(self->l.srv, NULL, 0, SU_WAIT_NS, &info));
+	ASSERT_EQ(0, alpc_request(self->l.client, NULL, 0, &id));
+	ASSERT_EQ(0, alpc_recv(self->l.srv, NULL, 0, SU_WAIT_NS, &info));
 	for (i = 0; ; i++) {
 		su_view_attrs(&a, s.fd, 0, 1, 0);
 		if (!spoil_attrs(&a, i))
 			break;
-		ASSERT_EQ(-1, su_send(self->l.client, ALPC_MSG_DATAGRAM, 0, NULL, 0, &a, NULL));
+		ASSERT_EQ(-1, alpc_send_attrs(self->l.client, ALPC_MSG_DATAGRAM, NULL, 0, 0, 0, 0,
+					      &a, NULL));
 		ASSERT_EQ(EINVAL, errno);
-		su_send_wait_init(&sw, NULL, 0, &a, 0);
+		alpc_send_wait_init(&sw, NULL, 0, NULL, 0, 0);
+		sw.attrs = (__u64)(unsigned long)&a;
 		ASSERT_EQ(-1, ioctl(self->l.client, ALPC_IOC_SEND_WAIT, &sw));
 		ASSERT_EQ(EINVAL, errno);
-		ASSERT_EQ(-1, su_send(self->l.srv, ALPC_MSG_REPLY, id, NULL, 0, &a, NULL));
+		ASSERT_EQ(-1, alpc_send_attrs(self->l.srv, ALPC_MSG_REPLY, NULL, 0, 0, id, 0, &a,
+					      NULL));
 		ASSERT_EQ(EINVAL, errno);
 		memset(&rr, 0, sizeof(rr));
 		rr.ref_id = id;
@@ -708,13 +710,13 @@ TEST_F(sec, bad_flags_or_reserved_in_attrs_is_einval)
 		ASSERT_EQ(EINVAL, errno);
 	}
 	ASSERT_TRUE(nothing_queued(self->l.srv));
-	ASSERT_EQ(-1, su_recv(self->l.client, NULL, 0, 0, NULL));
+	ASSERT_EQ(-1, alpc_recv(self->l.client, NULL, 0, 0, NULL));
 	ASSERT_EQ(EAGAIN, errno);
 
 	/* All zero: no attributes at all. */
 	memset(&a, 0, sizeof(a));
-	ASSERT_EQ(0, su_send(self->l.srv, ALPC_MSG_REPLY, id, NULL, 0, &a, NULL));
-	ASSERT_EQ(0, su_recv(self->l.client, NULL, 0, SU_WAIT_NS, &info));
+	ASSERT_EQ(0, alpc_send_attrs(self->l.srv, ALPC_MSG_REPLY, NULL, 0, 0, id, 0, &a, NULL));
+	ASSERT_EQ(0, alpc_recv(self->l.client, NULL, 0, SU_WAIT_NS, &info));
 	ASSERT_EQ(0, info.flags);
 	su_sect_free(&s);
 }
@@ -741,18 +743,20 @@ TEST_F(sec, bad_attrs_pointer_is_efault)
 	bad[1] = (void *)none;
 	bad[2] = (void *)(two + page - sizeof(struct alpc_msg_attrs) / 2);
 
-	ASSERT_EQ(0, su_send(self->l.client, ALPC_MSG_REQUEST, 0, NULL, 0, NULL, &id));
-	ASSERT_EQ(0, su_recv(self->l.srv, NULL, 0, SU_WAIT_NS, &info));
+	ASSERT_EQ(0, alpc_request(self->l.client, NULL, 0, &id));
+	ASSERT_EQ(0, alpc_recv(self->l.srv, NULL, 0, SU_WAIT_NS, &info));
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		memset(&snd, 0, sizeof(snd));
 		snd.type = ALPC_MSG_DATAGRAM;
 		snd.attrs = (__u64)(unsigned long)bad[i];
 		ASSERT_EQ(-1, ioctl(self->l.client, ALPC_IOC_SEND, &snd));
 		ASSERT_EQ(EFAULT, errno);
-		su_send_wait_init(&sw, NULL, 0, bad[i], 0);
+		alpc_send_wait_init(&sw, NULL, 0, NULL, 0, 0);
+		sw.attrs = (__u64)(unsigned long)bad[i];
 		ASSERT_EQ(-1, ioctl(self->l.client, ALPC_IOC_SEND_WAIT, &sw));
 		ASSERT_EQ(EFAULT, errno);
-		ASSERT_EQ(-1, su_send(self->l.srv, ALPC_MSG_REPLY, id, NULL, 0, bad[i], NULL));
+		ASSERT_EQ(-1, alpc_send_attrs(self->l.srv, ALPC_MSG_REPLY, NULL, 0, 0, id, 0,
+					      bad[i], NULL));
 		ASSERT_EQ(EFAULT, errno);
 		memset(&rr, 0, sizeof(rr));
 		rr.ref_id = id;
@@ -762,7 +766,7 @@ TEST_F(sec, bad_attrs_pointer_is_efault)
 	}
 	ASSERT_TRUE(nothing_queued(self->l.srv));
 	/* The request is still outstanding: no reply went out. */
-	ASSERT_EQ(0, su_send(self->l.srv, ALPC_MSG_REPLY, id, NULL, 0, NULL, NULL));
+	ASSERT_EQ(0, alpc_reply(self->l.srv, id, NULL, 0));
 	munmap(none, page);
 	munmap(two, page);
 }
@@ -902,7 +906,7 @@ TEST_F(sec, view_keeps_section_quota_until_receiver_unmaps)
 	ASSERT_EQ(-1, su_section(self->other.client, SU_MIB, 0));
 	ASSERT_EQ(ENOMEM, errno);
 
-	ASSERT_EQ(0, su_recv(self->other.srv, NULL, 0, SU_WAIT_NS, &info));
+	ASSERT_EQ(0, alpc_recv(self->other.srv, NULL, 0, SU_WAIT_NS, &info));
 	ASSERT_EQ(-1, su_check(su_view(&info), SU_MIB, 1, 0));
 	ASSERT_EQ(-1, su_section(self->other.client, SU_MIB, 0));
 	ASSERT_EQ(ENOMEM, errno);
@@ -923,7 +927,8 @@ TEST_F(sec, withdrawn_request_releases_its_view)
 	ASSERT_EQ(0, open_limited(&self->other, self->dev, variant->comm_port, SU_MIB, SU_MIB));
 	ASSERT_EQ(0, su_sect_new(&s, self->other.client, SU_MIB, 1));
 	su_view_attrs(&a, s.fd, 0, SU_MIB, 0);
-	su_send_wait_init(&sw, NULL, 0, &a, 50 * SU_MS);
+	alpc_send_wait_init(&sw, NULL, 0, NULL, 0, 50 * ALPC_NS_PER_MS);
+	sw.attrs = (__u64)(unsigned long)&a;
 	ASSERT_EQ(-1, ioctl(self->other.client, ALPC_IOC_SEND_WAIT, &sw));
 	ASSERT_EQ(ETIMEDOUT, errno);
 	su_sect_free(&s);
@@ -1080,9 +1085,9 @@ TEST_F(sec, port_ioctl_on_section_fd_is_enotty)
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(-1, su_section(fd, 4096, 0));
 	ASSERT_EQ(ENOTTY, errno);
-	ASSERT_EQ(-1, su_send(fd, ALPC_MSG_DATAGRAM, 0, NULL, 0, NULL, NULL));
+	ASSERT_EQ(-1, alpc_datagram(fd, NULL, 0, NULL));
 	ASSERT_EQ(ENOTTY, errno);
-	ASSERT_EQ(-1, su_recv(fd, NULL, 0, 0, &info));
+	ASSERT_EQ(-1, alpc_recv(fd, NULL, 0, 0, &info));
 	ASSERT_EQ(ENOTTY, errno);
 	close(fd);
 }
@@ -1120,7 +1125,7 @@ TEST_F(sec, section_mapping_outlives_its_fd)
 	close(fd);
 	ASSERT_EQ(-1, su_check(s.map, s.len, 1, 0));
 	su_fill(s.map, s.len, 2, 0);
-	ASSERT_EQ(0, su_recv(self->l.srv, NULL, 0, SU_WAIT_NS, &info));
+	ASSERT_EQ(0, alpc_recv(self->l.srv, NULL, 0, SU_WAIT_NS, &info));
 	ASSERT_EQ(-1, su_check(su_view(&info), s.len, 2, 0));
 	ASSERT_EQ(0, su_view_unmap(&info));
 	su_sect_free(&s);
@@ -1137,7 +1142,7 @@ TEST_F(sec, view_arrives_after_sender_closed_and_unmapped)
 				  NULL));
 	su_sect_free(&s);
 	ASSERT_EQ(0, su_section_maps());
-	ASSERT_EQ(0, su_recv(self->l.srv, NULL, 0, SU_WAIT_NS, &info));
+	ASSERT_EQ(0, alpc_recv(self->l.srv, NULL, 0, SU_WAIT_NS, &info));
 	ASSERT_EQ(1, su_section_maps());
 	ASSERT_EQ(-1, su_check(su_view(&info), SU_MIB - 5, 1, 5));
 	ASSERT_EQ(0, su_view_unmap(&info));
@@ -1228,13 +1233,14 @@ TEST_F(sec, recv_too_small_keeps_view_message_and_maps_nothing)
 
 	ASSERT_EQ(0, su_sect_new(&s, self->l.client, 4096, 1));
 	su_view_attrs(&a, s.fd, 0, 4096, 0);
-	ASSERT_EQ(0, su_send(self->l.client, ALPC_MSG_DATAGRAM, 0, "payload", 8, &a, NULL));
+	ASSERT_EQ(0, alpc_send_attrs(self->l.client, ALPC_MSG_DATAGRAM, "payload", 8, 0, 0, 0, &a,
+				     NULL));
 	ASSERT_EQ(1, su_section_maps());
-	ASSERT_EQ(-1, su_recv(self->l.srv, buf, 4, SU_WAIT_NS, &info));
+	ASSERT_EQ(-1, alpc_recv(self->l.srv, buf, 4, SU_WAIT_NS, &info));
 	ASSERT_EQ(EMSGSIZE, errno);
 	ASSERT_EQ(8, info.len);
 	ASSERT_EQ(1, su_section_maps());
-	ASSERT_EQ(0, su_recv(self->l.srv, buf, sizeof(buf), SU_WAIT_NS, &info));
+	ASSERT_EQ(0, alpc_recv(self->l.srv, buf, sizeof(buf), SU_WAIT_NS, &info));
 	ASSERT_EQ(0, strcmp(buf, "payload"));
 	ASSERT_EQ(2, su_section_maps());
 	ASSERT_EQ(-1, su_check(su_view(&info), 4096, 1, 0));
@@ -1256,11 +1262,12 @@ TEST_F(sec, recv_into_bad_buffer_unmaps_view_and_keeps_message)
 	ASSERT_NE(MAP_FAILED, ro);
 	ASSERT_EQ(0, su_sect_new(&s, self->l.client, 4096, 1));
 	su_view_attrs(&a, s.fd, 0, 4096, 0);
-	ASSERT_EQ(0, su_send(self->l.client, ALPC_MSG_DATAGRAM, 0, "payload", 8, &a, NULL));
-	ASSERT_EQ(-1, su_recv(self->l.srv, ro, 16, SU_WAIT_NS, &info));
+	ASSERT_EQ(0, alpc_send_attrs(self->l.client, ALPC_MSG_DATAGRAM, "payload", 8, 0, 0, 0, &a,
+				     NULL));
+	ASSERT_EQ(-1, alpc_recv(self->l.srv, ro, 16, SU_WAIT_NS, &info));
 	ASSERT_EQ(EFAULT, errno);
 	ASSERT_EQ(1, su_section_maps());
-	ASSERT_EQ(0, su_recv(self->l.srv, buf, sizeof(buf), SU_WAIT_NS, &info));
+	ASSERT_EQ(0, alpc_recv(self->l.srv, buf, sizeof(buf), SU_WAIT_NS, &info));
 	ASSERT_EQ(2, su_section_maps());
 	ASSERT_EQ(-1, su_check(su_view(&info), 4096, 1, 0));
 	ASSERT_EQ(0, su_view_unmap(&info));
@@ -1282,11 +1289,12 @@ TEST_F(sec, send_wait_bad_reply_buffer_leaves_no_view_mapped)
 	ro = mmap(NULL, page, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, ro);
 	ASSERT_EQ(0, su_sect_new(&s, self->owner, 4096, 1));
-	su_send_wait_init(&sw, ro, 16, NULL, SU_WAIT_NS);
+	alpc_send_wait_init(&sw, NULL, 0, ro, 16, SU_WAIT_NS);
 	ASSERT_EQ(0, alpc_call_start(&call, self->l.client, ALPC_IOC_SEND_WAIT, &sw));
-	ASSERT_EQ(0, su_recv(self->l.srv, NULL, 0, SU_WAIT_NS, &info));
+	ASSERT_EQ(0, alpc_recv(self->l.srv, NULL, 0, SU_WAIT_NS, &info));
 	su_view_attrs(&a, s.fd, 0, 4096, 0);
-	ASSERT_EQ(0, su_send(self->l.srv, ALPC_MSG_REPLY, info.id, "payload", 8, &a, NULL));
+	ASSERT_EQ(0, alpc_send_attrs(self->l.srv, ALPC_MSG_REPLY, "payload", 8, 0, info.id, 0, &a,
+				     NULL));
 	ASSERT_EQ(-1, alpc_call_join(&call));
 	ASSERT_EQ(EFAULT, errno);
 	ASSERT_EQ(1, su_section_maps());
@@ -1327,7 +1335,8 @@ static int sender_main(void *p)
 		return 13;
 	if (c->stage == SENDER_QUEUED) {
 		su_view_attrs(&a, s.fd, 0, c->len, 0);
-		su_send_wait_init(&sw, NULL, 0, &a, -1);
+		alpc_send_wait_init(&sw, NULL, 0, NULL, 0, -1);
+		sw.attrs = (__u64)(unsigned long)&a;
 		ioctl(c->fd, ALPC_IOC_SEND_WAIT, &sw);
 		return 14;
 	}
@@ -1358,9 +1367,9 @@ static bool client_died_seen(int srv, bool comm_port)
 {
 	struct alpc_msg_info info;
 
-	if (su_recv(srv, NULL, 0, SU_WAIT_NS, &info) || info.type != ALPC_MSG_CLIENT_DIED)
+	if (alpc_recv(srv, NULL, 0, SU_WAIT_NS, &info) || info.type != ALPC_MSG_CLIENT_DIED)
 		return false;
-	if (su_recv(srv, NULL, 0, 0, &info) != -1)
+	if (alpc_recv(srv, NULL, 0, 0, &info) != -1)
 		return false;
 	return errno == (comm_port ? ECONNRESET : EAGAIN);
 }
@@ -1377,7 +1386,7 @@ static bool port_still_works(int dev, const struct su_link *l, bool comm_port)
 		return false;
 	ok = !su_sect_new(&s, n.client, 65536, 3) &&
 	     !su_send_view(n.client, ALPC_MSG_DATAGRAM, 0, s.fd, 3, 65533, 0, NULL) &&
-	     !su_recv(n.srv, NULL, 0, SU_WAIT_NS, &info) &&
+	     !alpc_recv(n.srv, NULL, 0, SU_WAIT_NS, &info) &&
 	     su_check(su_view(&info), 65533, 3, 3) == -1 &&
 	     !su_view_unmap(&info);
 	su_sect_free(&s);
@@ -1404,10 +1413,10 @@ TEST_F(sec, sender_killed_with_views_queued)
 	struct alpc_msg_info info;
 
 	ASSERT_EQ(0, spawn_sender(&self->l, self->sync, &self->child, SENDER_QUEUED, len));
-	su_sleep_ms(200);	/* most likely in SEND_WAIT by now; either way is fine */
+	alpc_sleep_ms(200);	/* most likely in SEND_WAIT by now; either way is fine */
 	ASSERT_EQ(128 + SIGKILL, su_kill_child(&self->child));
 
-	ASSERT_EQ(0, su_recv(self->l.srv, NULL, 0, SU_WAIT_NS, &info));
+	ASSERT_EQ(0, alpc_recv(self->l.srv, NULL, 0, SU_WAIT_NS, &info));
 	ASSERT_EQ(ALPC_MSG_DATAGRAM, info.type);
 	ASSERT_EQ(len - 1, info.view_len);
 	ASSERT_EQ(-1, su_check(su_view(&info), len - 1, 7, 1));
@@ -1424,7 +1433,7 @@ TEST_F(sec, receivers_view_outlives_killed_sender)
 	struct alpc_msg_info info;
 
 	ASSERT_EQ(0, spawn_sender(&self->l, self->sync, &self->child, SENDER_HOLDS, len));
-	ASSERT_EQ(0, su_recv(self->l.srv, NULL, 0, SU_WAIT_NS, &info));
+	ASSERT_EQ(0, alpc_recv(self->l.srv, NULL, 0, SU_WAIT_NS, &info));
 	ASSERT_EQ(-1, su_check(su_view(&info), len - 1, 7, 1));
 	ASSERT_EQ(128 + SIGKILL, su_kill_child(&self->child));
 
@@ -1451,10 +1460,10 @@ static int server_main(void *p)
 	int dev, port, comm, srv;
 
 	dev = alpc_open();
-	port = su_create_port(dev, a->name, NULL);
+	port = alpc_create_port(dev, a->name, NULL, 0);
 	if (port < 0 || su_post_byte(a->ready))
 		return 10;
-	if (su_recv(port, NULL, 0, SU_WAIT_NS, &info) || info.type != ALPC_MSG_CONNECTION_REQUEST)
+	if (alpc_recv(port, NULL, 0, SU_WAIT_NS, &info) || info.type != ALPC_MSG_CONNECTION_REQUEST)
 		return 11;
 	memset(&acc, 0, sizeof(acc));
 	acc.id = info.id;
@@ -1463,7 +1472,7 @@ static int server_main(void *p)
 	if (comm < 0)
 		return 12;
 	srv = a->comm_port ? comm : port;
-	if (su_recv(srv, NULL, 0, SU_WAIT_NS, &info) || !(info.flags & ALPC_MSGF_VIEW))
+	if (alpc_recv(srv, NULL, 0, SU_WAIT_NS, &info) || !(info.flags & ALPC_MSGF_VIEW))
 		return 13;
 	if (su_check(su_view(&info), info.view_len, 5, 0) != -1)
 		return 14;
@@ -1501,7 +1510,7 @@ TEST_F(sec, receiver_killed_holding_view)
 
 	ASSERT_EQ(-1, su_send_view(client, ALPC_MSG_DATAGRAM, 0, s.fd, 0, 1, 0, NULL));
 	ASSERT_EQ(ECONNRESET, errno);
-	ASSERT_EQ(-1, su_recv(client, NULL, 0, SU_WAIT_NS, &info));
+	ASSERT_EQ(-1, alpc_recv(client, NULL, 0, SU_WAIT_NS, &info));
 	ASSERT_EQ(ECONNRESET, errno);
 	ASSERT_EQ(-1, su_check(s.map, s.len, 5, 0));
 	su_fill(s.map, s.len, 6, 0);
@@ -1514,7 +1523,7 @@ static int request_and_wait(void *p)
 {
 	struct sender_args *c = p;
 
-	if (su_send(c->fd, ALPC_MSG_REQUEST, 0, NULL, 0, NULL, NULL) || su_post_byte(c->ready))
+	if (alpc_request(c->fd, NULL, 0, NULL) || su_post_byte(c->ready))
 		return 10;
 	for (;;)
 		pause();
@@ -1537,7 +1546,7 @@ TEST_F(sec, client_killed_with_reply_view_queued)
 		self->owner = -EBADF;
 	ASSERT_EQ(0, su_wait_byte(self->sync[0]));
 
-	ASSERT_EQ(0, su_recv(self->l.srv, NULL, 0, SU_WAIT_NS, &info));
+	ASSERT_EQ(0, alpc_recv(self->l.srv, NULL, 0, SU_WAIT_NS, &info));
 	ASSERT_EQ(ALPC_MSG_REQUEST, info.type);
 	ASSERT_EQ(0, su_send_view(self->l.srv, ALPC_MSG_REPLY, info.id, s.fd, 0, s.len, 0, NULL));
 	ASSERT_EQ(128 + SIGKILL, su_kill_child(&self->child));
@@ -1567,9 +1576,10 @@ TEST_F(sec, server_close_with_views_queued)
 	}
 	ASSERT_EQ(0, su_send_view(self->l.client, ALPC_MSG_REQUEST, 0, s.fd, 0, s.len, 0, NULL));
 	su_view_attrs(&a, s.fd, 1, s.len - 1, 0);
-	su_send_wait_init(&sw, NULL, 0, &a, SU_WAIT_NS);
+	alpc_send_wait_init(&sw, NULL, 0, NULL, 0, SU_WAIT_NS);
+	sw.attrs = (__u64)(unsigned long)&a;
 	ASSERT_EQ(0, alpc_call_start(&call, self->l.client, ALPC_IOC_SEND_WAIT, &sw));
-	su_sleep_ms(100);
+	alpc_sleep_ms(100);
 
 	if (self->l.comm >= 0)
 		close(self->l.comm);
@@ -1578,7 +1588,7 @@ TEST_F(sec, server_close_with_views_queued)
 	self->l.port = -EBADF;
 	ASSERT_EQ(-1, alpc_call_join(&call));
 	ASSERT_EQ(ECONNRESET, errno);
-	ASSERT_EQ(-1, su_recv(self->l.client, NULL, 0, 0, &info));
+	ASSERT_EQ(-1, alpc_recv(self->l.client, NULL, 0, 0, &info));
 	ASSERT_EQ(ECONNRESET, errno);
 	ASSERT_EQ(-1, su_send_view(self->l.client, ALPC_MSG_DATAGRAM, 0, s.fd, 0, 1, 0, NULL));
 	ASSERT_EQ(ECONNRESET, errno);

@@ -28,33 +28,16 @@
 #include <sys/wait.h>
 #include <linux/alpc.h>
 
-#include "alpc_util.h"	/* alpc_open() only */
+#include "alpc_util.h"
 
 #define SU_KIB		1024ULL
 #define SU_MIB		(1024 * SU_KIB)
-#define SU_MS		1000000LL
 /* How long a test waits for something that must happen. */
-#define SU_WAIT_NS	(10000 * SU_MS)
+#define SU_WAIT_NS	(10000 * ALPC_NS_PER_MS)
 
 static inline size_t su_page(void)
 {
 	return (size_t)sysconf(_SC_PAGESIZE);
-}
-
-static inline __s64 su_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-static inline void su_sleep_ms(unsigned int ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * SU_MS };
-
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
 }
 
 /*
@@ -100,76 +83,6 @@ static inline bool su_all(const void *buf, size_t len, unsigned char c)
 	return true;
 }
 
-static inline int su_create_port(int dev, const char *name, const struct alpc_port_attr *attr)
-{
-	struct alpc_create_port cp;
-
-	memset(&cp, 0, sizeof(cp));
-	snprintf(cp.name, sizeof(cp.name), "%s", name);
-	if (attr)
-		cp.attr = *attr;
-	return ioctl(dev, ALPC_IOC_CREATE_PORT, &cp);
-}
-
-static inline int su_recv(int fd, void *buf, __u32 size, __s64 timeout_ns,
-			  struct alpc_msg_info *info)
-{
-	struct alpc_recv r;
-	int ret;
-
-	memset(&r, 0, sizeof(r));
-	r.buf = (__u64)(unsigned long)buf;
-	r.size = size;
-	r.timeout_ns = timeout_ns;
-	ret = ioctl(fd, ALPC_IOC_RECV, &r);
-	if (info)
-		*info = r.info;
-	return ret;
-}
-
-/*
- * Connects to @name and accepts the connection on @port, which must have
- * nothing else queued. Returns the client's fd, or -1; with @comm, takes
- * a server communication port into *@comm.
- */
-static inline int su_connect_accept(int dev, int port, const char *name, int *comm)
-{
-	struct alpc_msg_info info;
-	struct alpc_connect con;
-	struct alpc_accept acc;
-	struct alpc_call call;
-	int ret, fd, err = 0;
-
-	memset(&con, 0, sizeof(con));
-	snprintf(con.name, sizeof(con.name), "%s", name);
-	con.timeout_ns = SU_WAIT_NS;
-	if (alpc_call_start(&call, dev, ALPC_IOC_CONNECT, &con))
-		return -1;
-	ret = su_recv(port, NULL, 0, SU_WAIT_NS, &info);
-	if (ret == 0 && info.type != ALPC_MSG_CONNECTION_REQUEST) {
-		ret = -1;
-		errno = EPROTO;
-	}
-	if (ret == 0) {
-		memset(&acc, 0, sizeof(acc));
-		acc.id = info.id;
-		acc.flags = comm ? ALPC_ACCEPT_COMM_PORT : 0;
-		ret = ioctl(port, ALPC_IOC_ACCEPT, &acc);
-	}
-	if (ret < 0)
-		err = errno;
-	else if (comm)
-		*comm = ret;
-	fd = alpc_call_join(&call);
-	if (err) {
-		if (fd >= 0)
-			close(fd);
-		errno = err;
-		return -1;
-	}
-	return fd;
-}
-
 /* A connection with both ends: what a single-process test plays both sides of. */
 struct su_link {
 	int port;	/* the connection port, if this link owns it */
@@ -192,14 +105,14 @@ static inline void su_link_init(struct su_link *l)
 static inline int su_link_open(struct su_link *l, int dev, const struct alpc_port_attr *attr,
 			       bool comm_port)
 {
-	static unsigned int seq;
+	struct alpc_port_attr a;
 
 	su_link_init(l);
-	snprintf(l->name, sizeof(l->name), "ksft-sec-%d-%u", getpid(), seq++);
-	l->port = su_create_port(dev, l->name, attr);
-	if (l->port < 0)
-		return -1;
-	l->client = su_connect_accept(dev, l->port, l->name, comm_port ? &l->comm : NULL);
+	alpc_port_name(l->name, "link");
+	if (attr)
+		a = *attr;
+	l->client = alpc_open_pair(dev, l->name, attr ? &a : NULL, 0,
+				   comm_port ? ALPC_ACCEPT_COMM_PORT : 0, &l->port, &l->comm, NULL);
 	if (l->client < 0)
 		return -1;
 	l->srv = comm_port ? l->comm : l->port;
@@ -211,7 +124,8 @@ static inline int su_link_add(struct su_link *l, int dev, const struct su_link *
 {
 	su_link_init(l);
 	snprintf(l->name, sizeof(l->name), "%s", to->name);
-	l->client = su_connect_accept(dev, to->port, to->name, comm_port ? &l->comm : NULL);
+	l->client = alpc_connect_accept(dev, to->port, to->name, 0,
+					comm_port ? ALPC_ACCEPT_COMM_PORT : 0, &l->comm, NULL);
 	if (l->client < 0)
 		return -1;
 	l->srv = comm_port ? l->comm : to->port;
@@ -305,25 +219,6 @@ static inline void su_region_attrs(struct alpc_msg_attrs *a, const void *addr, _
 	a->region_flags = region_flags;
 }
 
-/* SEND of @type with @attrs (NULL: none) and @len bytes at @buf; *@id gets the id. */
-static inline int su_send(int fd, __u32 type, __u64 ref_id, const void *buf, __u32 len,
-			  const struct alpc_msg_attrs *attrs, __u64 *id)
-{
-	struct alpc_send s;
-	int ret;
-
-	memset(&s, 0, sizeof(s));
-	s.type = type;
-	s.ref_id = ref_id;
-	s.buf = (__u64)(unsigned long)buf;
-	s.len = len;
-	s.attrs = (__u64)(unsigned long)attrs;
-	ret = ioctl(fd, ALPC_IOC_SEND, &s);
-	if (id)
-		*id = s.id;
-	return ret;
-}
-
 /* A message carrying a view of section @sfd. */
 static inline int su_send_view(int fd, __u32 type, __u64 ref_id, int sfd, __u64 offset,
 			       __u64 len, __u32 view_flags, __u64 *id)
@@ -331,17 +226,7 @@ static inline int su_send_view(int fd, __u32 type, __u64 ref_id, int sfd, __u64 
 	struct alpc_msg_attrs a;
 
 	su_view_attrs(&a, sfd, offset, len, view_flags);
-	return su_send(fd, type, ref_id, NULL, 0, &a, id);
-}
-
-static inline void su_send_wait_init(struct alpc_send_wait *sw, void *reply, __u32 reply_size,
-				     const struct alpc_msg_attrs *attrs, __s64 timeout_ns)
-{
-	memset(sw, 0, sizeof(*sw));
-	sw->reply_buf = (__u64)(unsigned long)reply;
-	sw->reply_size = reply_size;
-	sw->attrs = (__u64)(unsigned long)attrs;
-	sw->timeout_ns = timeout_ns;
+	return alpc_send_attrs(fd, type, NULL, 0, 0, ref_id, 0, &a, id);
 }
 
 /* The first byte of the view a received message carried. */
