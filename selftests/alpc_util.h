@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Small wrappers shared by alpc's kselftests.
+ * Small wrappers shared by alpc's kselftests, which include no other
+ * helper header of their own.
  *
  * The ioctl wrappers return what ioctl() returns (an fd, 0 or -1 with
  * errno set) and copy out what the kernel wrote even when the call fails,
@@ -40,6 +41,9 @@
 #define ALPC_NS_PER_MS		1000000LL
 /* How long a test waits for something that must happen. */
 #define ALPC_WAIT_NS		(5000 * ALPC_NS_PER_MS)
+/* What the section and access tests wait instead: their views and regions run to 64 MiB. */
+#define ALPC_LONG_WAIT_NS	(10000 * ALPC_NS_PER_MS)
+#define ALPC_MIB		(1024 * 1024ULL)
 /*
  * The least a wait of @ns may last. Timeouts count scheduler ticks, and
  * under emulation the tick can lag behind the clock and catch up in a
@@ -83,6 +87,11 @@ static inline void alpc_sleep_ms(unsigned int ms)
 		;
 }
 
+static inline size_t alpc_page_size(void)
+{
+	return (size_t)sysconf(_SC_PAGESIZE);
+}
+
 /* The unsigned number at the start of the file at @path (a sysctl, say), or 0. */
 static inline unsigned int alpc_read_uint(const char *path)
 {
@@ -117,6 +126,50 @@ static inline int alpc_check_fill(const void *buf, size_t len, unsigned int seed
 		if (p[i] != (unsigned char)(seed * 131 + i * 7 + (i >> 8)))
 			return 0;
 	return 1;
+}
+
+/*
+ * The byte at @pos of pattern @seed, the section and access tests' own
+ * (alpc_fill()'s is another): it differs between neighbouring bytes,
+ * pages and seeds, so a shifted, stale or foreign byte shows.
+ */
+static inline unsigned char alpc_pat(unsigned int seed, size_t pos)
+{
+	return (unsigned char)(seed * 131 + pos * 7 + (pos >> 12) * 13);
+}
+
+/* Fills @len bytes at @buf with pattern @seed from position @pos. */
+static inline void alpc_pat_fill(void *buf, size_t len, unsigned int seed, size_t pos)
+{
+	unsigned char *p = buf;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		p[i] = alpc_pat(seed, pos + i);
+}
+
+/* The index of the first byte at @buf that is not pattern @seed from @pos, or -1. */
+static inline long alpc_pat_check(const void *buf, size_t len, unsigned int seed, size_t pos)
+{
+	const unsigned char *p = buf;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (p[i] != alpc_pat(seed, pos + i))
+			return (long)i;
+	return -1;
+}
+
+/* True if all @len bytes at @buf are @c. */
+static inline bool alpc_all(const void *buf, size_t len, unsigned char c)
+{
+	const unsigned char *p = buf;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (p[i] != c)
+			return false;
+	return true;
 }
 
 /* Ports and connections */
@@ -539,6 +592,19 @@ static inline int alpc_wait_child(pid_t pid)
 	return -1;
 }
 
+/* Kills and reaps *@pid if set; returns how it ended. */
+static inline int alpc_kill_child(pid_t *pid)
+{
+	int ret;
+
+	if (*pid <= 0)
+		return -1;
+	kill(*pid, SIGKILL);
+	ret = alpc_wait_child(*pid);
+	*pid = 0;
+	return ret;
+}
+
 /* pidfd_open(2) and pidfd_send_signal(2), which older C libraries lack. */
 static inline int alpc_pidfd_open(pid_t pid)
 {
@@ -590,6 +656,23 @@ static inline int gate_wait(struct gate *g)
 	if (poll(&pfd, 1, 10000) != 1)
 		return -1;
 	return read(g->r, &c, 1) == 1 ? 0 : -1;
+}
+
+/*
+ * Reads one byte from @fd (a pipe): 0 once it came, -1 on EOF or error.
+ * Unlike gate_wait(), it waits as long as it takes.
+ */
+static inline int alpc_wait_byte(int fd)
+{
+	char c;
+
+	return read(fd, &c, 1) == 1 ? 0 : -1;
+}
+
+/* Writes the byte alpc_wait_byte() waits for; returns 0 or -1. */
+static inline int alpc_post_byte(int fd)
+{
+	return write(fd, "x", 1) == 1 ? 0 : -1;
 }
 
 /* Both ends of a connection */
@@ -686,6 +769,212 @@ static inline void alpc_close_pair(int client, int comm, int port)
 		close(comm);
 	if (port >= 0)
 		close(port);
+}
+
+/*
+ * A connection with both ends, as alpc_open_pair() opens them, in one
+ * struct with the port's name: what a single-process test plays both
+ * sides of.
+ */
+struct alpc_link {
+	int port;	/* the connection port, if this link owns it */
+	int client;
+	int comm;	/* the server communication port, if taken */
+	int srv;	/* where the client's messages arrive: comm or port */
+	char name[ALPC_NAME_MAX];
+};
+
+static inline void alpc_link_init(struct alpc_link *l)
+{
+	l->port = -EBADF;
+	l->client = -EBADF;
+	l->comm = -EBADF;
+	l->srv = -EBADF;
+	l->name[0] = 0;
+}
+
+/* A new port with @attr (NULL: defaults) and one accepted client. 0 or -1. */
+static inline int alpc_link_open(struct alpc_link *l, int dev, const struct alpc_port_attr *attr,
+				 bool comm_port)
+{
+	struct alpc_port_attr a;
+
+	alpc_link_init(l);
+	alpc_port_name(l->name, "link");
+	if (attr)
+		a = *attr;
+	l->client = alpc_open_pair(dev, l->name, attr ? &a : NULL, 0,
+				   comm_port ? ALPC_ACCEPT_COMM_PORT : 0, &l->port, &l->comm, NULL);
+	if (l->client < 0)
+		return -1;
+	l->srv = comm_port ? l->comm : l->port;
+	return 0;
+}
+
+/* Another connection to @to's port (which @l does not own). 0 or -1. */
+static inline int alpc_link_add(struct alpc_link *l, int dev, const struct alpc_link *to,
+				bool comm_port)
+{
+	alpc_link_init(l);
+	snprintf(l->name, sizeof(l->name), "%s", to->name);
+	l->client = alpc_connect_accept(dev, to->port, to->name, 0,
+					comm_port ? ALPC_ACCEPT_COMM_PORT : 0, &l->comm, NULL);
+	if (l->client < 0)
+		return -1;
+	l->srv = comm_port ? l->comm : to->port;
+	return 0;
+}
+
+static inline void alpc_link_close(struct alpc_link *l)
+{
+	if (l->client >= 0)
+		close(l->client);
+	if (l->comm >= 0)
+		close(l->comm);
+	if (l->port >= 0)
+		close(l->port);
+	alpc_link_init(l);
+}
+
+/* Sections, views and regions */
+
+/* CREATE_SECTION of @size bytes on communication port @fd. */
+static inline int alpc_create_section(int fd, __u64 size, __u32 flags)
+{
+	struct alpc_create_section cs;
+
+	memset(&cs, 0, sizeof(cs));
+	cs.size = size;
+	cs.flags = flags;
+	return ioctl(fd, ALPC_IOC_CREATE_SECTION, &cs);
+}
+
+/* Maps @len bytes of section @sfd read-write and shared: the address or MAP_FAILED. */
+static inline unsigned char *alpc_map_section(int sfd, size_t len)
+{
+	return mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, sfd, 0);
+}
+
+/* A section and its mapping, filled with a pattern. */
+struct alpc_sect {
+	int fd;
+	unsigned char *map;
+	size_t len;
+};
+
+static inline void alpc_sect_init(struct alpc_sect *s)
+{
+	s->fd = -EBADF;
+	s->map = MAP_FAILED;
+	s->len = 0;
+}
+
+/* A section of @len bytes made on @fd, mapped and filled with pattern @seed. 0 or -1. */
+static inline int alpc_sect_new(struct alpc_sect *s, int fd, size_t len, unsigned int seed)
+{
+	alpc_sect_init(s);
+	s->len = len;
+	s->fd = alpc_create_section(fd, len, 0);
+	if (s->fd < 0)
+		return -1;
+	s->map = alpc_map_section(s->fd, len);
+	if (s->map == MAP_FAILED)
+		return -1;
+	alpc_pat_fill(s->map, len, seed, 0);
+	return 0;
+}
+
+static inline void alpc_sect_free(struct alpc_sect *s)
+{
+	if (s->map != MAP_FAILED)
+		munmap(s->map, s->len);
+	if (s->fd >= 0)
+		close(s->fd);
+	alpc_sect_init(s);
+}
+
+static inline void alpc_view_attrs(struct alpc_msg_attrs *a, int sfd, __u64 offset, __u64 len,
+				   __u32 view_flags)
+{
+	memset(a, 0, sizeof(*a));
+	a->flags = ALPC_ATTR_VIEW;
+	a->section_fd = sfd;
+	a->view_flags = view_flags;
+	a->view_offset = offset;
+	a->view_len = len;
+}
+
+static inline void alpc_region_attrs(struct alpc_msg_attrs *a, const void *addr, __u64 len,
+				     __u32 region_flags)
+{
+	memset(a, 0, sizeof(*a));
+	a->flags = ALPC_ATTR_REGION;
+	a->region_addr = (__u64)(unsigned long)addr;
+	a->region_len = len;
+	a->region_flags = region_flags;
+}
+
+/* A message carrying a view of section @sfd. */
+static inline int alpc_send_view(int fd, __u32 type, __u64 ref_id, int sfd, __u64 offset,
+				 __u64 len, __u32 view_flags, __u64 *id)
+{
+	struct alpc_msg_attrs a;
+
+	alpc_view_attrs(&a, sfd, offset, len, view_flags);
+	return alpc_send_attrs(fd, type, NULL, 0, 0, ref_id, 0, &a, id);
+}
+
+/* The first byte of the view a received message carried. */
+static inline unsigned char *alpc_view(const struct alpc_msg_info *info)
+{
+	return (unsigned char *)(unsigned long)info->view_addr;
+}
+
+/* Unmaps the whole pages a received view was mapped on. */
+static inline int alpc_view_unmap(const struct alpc_msg_info *info)
+{
+	size_t page = alpc_page_size();
+	unsigned long base = info->view_addr & ~(page - 1);
+	size_t len = (info->view_addr - base + info->view_len + page - 1) & ~(page - 1);
+
+	return munmap((void *)base, len);
+}
+
+/* How many mappings of sections this process has (a lost view shows here). */
+static inline int alpc_section_maps(void)
+{
+	char line[512];
+	FILE *f;
+	int n = 0;
+
+	f = fopen("/proc/self/maps", "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, "alpc_section"))
+			n++;
+	fclose(f);
+	return n;
+}
+
+/* ALPC_IOC_ACCESS; *@done (if given) gets the bytes transferred. */
+static inline int alpc_access(int fd, __u64 id, __u32 op, __u64 offset, __u64 len, void *buf,
+			      __u64 *done)
+{
+	struct alpc_access a;
+	int ret;
+
+	memset(&a, 0, sizeof(a));
+	a.id = id;
+	a.op = op;
+	a.offset = offset;
+	a.len = len;
+	a.buf = (__u64)(unsigned long)buf;
+	a.done = ~0ULL;
+	ret = ioctl(fd, ALPC_IOC_ACCESS, &a);
+	if (done)
+		*done = a.done;
+	return ret;
 }
 
 /* Completion ports and batches */
