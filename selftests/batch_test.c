@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
-#include "completion_util.h"
+#include "alpc_util.h"
 
 #define CTX		0xc0ffee0000c0ffeeULL
 #define PORT_KEY	0x1111000000000001ULL

@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
-#include "completion_util.h"
+#include "alpc_util.h"
 
 #define PORT_KEY	0x1111000000000001ULL
 #define CLIENT_KEY	0x2222000000000002ULL

@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
-#include "completion_util.h"
+#include "alpc_util.h"
 
 #define CTX		0xc0ffee0000c0ffeeULL
 #define KEY		0x2222000000000002ULL

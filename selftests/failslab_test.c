@@ -35,7 +35,6 @@
 
 #include "kselftest_harness.h"
 #include "alpc_util.h"
-#include "completion_util.h"
 
 #define DBG		"/sys/kernel/debug"
 #define PAGE		4096UL

@@ -14,7 +14,6 @@
 
 #include "kselftest_harness.h"
 #include "alpc_util.h"
-#include "completion_util.h"
 
 FIXTURE(reg) {
 	int dev;

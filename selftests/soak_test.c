@@ -41,7 +41,7 @@
 #include <sys/mman.h>
 
 #include "kselftest.h"
-#include "completion_util.h"
+#include "alpc_util.h"
 
 #define CLIENTS		16
 #define SERVER_THREADS	4
