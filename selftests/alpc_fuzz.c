@@ -849,7 +849,7 @@ static void fill_attr(struct wctx *w, struct alpc_port_attr *a)
 	if (a->flags & ALPC_PORT_ALLOW_FDS || one_in(&w->r, 16))
 		a->max_fds = PICK(w, 0, 1, 4, 16, 253, 254);
 	a->max_sections = PICK(w, 0, 0, 1, 4, 4096, 4097);
-	a->reserved = pick_reserved(w);
+	a->max_views = PICK(w, 0, 0, 0, 1, 2, 64);
 	/* Sections stay small: the whole run must fit in the VM's memory. */
 	a->max_section_size = PICK(w, 4096, 8192, 65536, 1 << 20, 0x40000001);
 	a->max_section_bytes = PICK(w, 0, 65536, 1 << 20, 4 << 20, 1);

@@ -1278,7 +1278,11 @@ TEST_F(sec, recv_into_bad_buffer_unmaps_view_and_keeps_message)
 	munmap(ro, page);
 }
 
-/* SEND_WAIT whose reply cannot be written fails with EFAULT and leaves no view mapped. */
+/*
+ * SEND_WAIT whose reply buffer becomes unwritable while it waits fails
+ * with EFAULT and maps no view, and the reply, view and all, waits at the
+ * head of the caller's queue for RECV: the server's answer is not lost.
+ */
 TEST_F(sec, send_wait_bad_reply_buffer_leaves_no_view_mapped)
 {
 	size_t page = alpc_page_size();
@@ -1287,22 +1291,90 @@ TEST_F(sec, send_wait_bad_reply_buffer_leaves_no_view_mapped)
 	struct alpc_msg_attrs a;
 	struct alpc_call call;
 	struct alpc_sect s;
-	void *ro;
+	char out[16];
+	void *buf;
 
-	ro = mmap(NULL, page, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, ro);
+	buf = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, buf);
 	ASSERT_EQ(0, alpc_sect_new(&s, self->owner, 4096, 1));
-	alpc_send_wait_init(&sw, NULL, 0, ro, 16, ALPC_LONG_WAIT_NS);
+	alpc_send_wait_init(&sw, NULL, 0, buf, 16, ALPC_LONG_WAIT_NS);
 	ASSERT_EQ(0, alpc_call_start(&call, self->l.client, ALPC_IOC_SEND_WAIT, &sw));
 	ASSERT_EQ(0, alpc_recv(self->l.srv, NULL, 0, ALPC_LONG_WAIT_NS, &info));
+	/* The probe at the start found it writable; now it is not. */
+	ASSERT_EQ(0, mprotect(buf, page, PROT_READ));
 	alpc_view_attrs(&a, s.fd, 0, 4096, 0);
 	ASSERT_EQ(0, alpc_send_attrs(self->l.srv, ALPC_MSG_REPLY, "payload", 8, 0, info.id, 0, &a,
 				     NULL));
 	ASSERT_EQ(-1, alpc_call_join(&call));
 	ASSERT_EQ(EFAULT, errno);
 	ASSERT_EQ(1, alpc_section_maps());
+
+	ASSERT_EQ(0, alpc_recv(self->l.client, out, sizeof(out), 0, &info));
+	EXPECT_EQ(ALPC_MSG_REPLY, info.type);
+	EXPECT_EQ(sw.id, info.ref_id);
+	EXPECT_EQ(0, strcmp(out, "payload"));
+	ASSERT_EQ(ALPC_MSGF_VIEW, info.flags & (ALPC_MSGF_VIEW | ALPC_MSGF_VIEW_LOST));
+	EXPECT_EQ(2, alpc_section_maps());
+	EXPECT_EQ(0, alpc_view_unmap(&info));
+	EXPECT_EQ(-1, alpc_recv(self->l.client, NULL, 0, 0, &info));
+	EXPECT_EQ(EAGAIN, errno);
 	alpc_sect_free(&s);
-	munmap(ro, page);
+	munmap(buf, page);
+}
+
+/*
+ * A server's max_views bounds the views its receives hold mapped: one
+ * over arrives as ALPC_MSGF_VIEW_LOST, maps nothing, and the queue moves
+ * on; unmapping one makes room again. The client side is not counted.
+ */
+TEST_F(sec, views_over_max_views_arrive_lost)
+{
+	struct alpc_port_attr attr = { .max_views = 2 };
+	struct alpc_msg_info info[3], r;
+	struct alpc_link l;
+	struct alpc_sect s;
+	int owner, i;
+
+	ASSERT_EQ(0, alpc_link_open(&l, self->dev, &attr, variant->comm_port));
+	owner = variant->comm_port ? l.comm : l.client;
+	ASSERT_EQ(0, alpc_sect_new(&s, owner, 4096, 3));
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(0, alpc_send_view(l.client, ALPC_MSG_DATAGRAM, 0, s.fd, 0, 64, 0, NULL));
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(0, alpc_recv(l.srv, NULL, 0, ALPC_WAIT_NS, &info[i]));
+	EXPECT_NE(0, info[0].view_addr);
+	EXPECT_NE(0, info[1].view_addr);
+	EXPECT_EQ(ALPC_MSGF_VIEW | ALPC_MSGF_VIEW_LOST,
+		  info[2].flags & (ALPC_MSGF_VIEW | ALPC_MSGF_VIEW_LOST));
+	EXPECT_EQ(0, info[2].view_addr);
+	EXPECT_EQ(64, info[2].view_len);
+	/* The section's own mapping and two views. */
+	EXPECT_EQ(3, alpc_section_maps());
+
+	EXPECT_EQ(0, alpc_view_unmap(&info[0]));
+	ASSERT_EQ(0, alpc_recv(l.srv, NULL, 0, ALPC_WAIT_NS, &r));
+	EXPECT_EQ(0, r.flags & ALPC_MSGF_VIEW_LOST);
+	ASSERT_NE(0, r.view_addr);
+	EXPECT_EQ(0, memcmp(s.map, alpc_view(&r), 64));
+	EXPECT_EQ(0, alpc_view_unmap(&r));
+	EXPECT_EQ(0, alpc_view_unmap(&info[1]));
+
+	/* Views the client receives in replies do not count. */
+	for (i = 0; i < 3; i++) {
+		__u64 id;
+
+		ASSERT_EQ(0, alpc_send_attrs(l.client, ALPC_MSG_REQUEST, NULL, 0, 0, 0, 0, NULL,
+					     &id));
+		ASSERT_EQ(0, alpc_recv(l.srv, NULL, 0, ALPC_WAIT_NS, &r));
+		ASSERT_EQ(0, alpc_send_view(l.srv, ALPC_MSG_REPLY, r.id, s.fd, 0, 64, 0, NULL));
+		ASSERT_EQ(0, alpc_recv(l.client, NULL, 0, ALPC_WAIT_NS, &info[i]));
+		EXPECT_EQ(id, info[i].ref_id);
+		EXPECT_EQ(0, info[i].flags & ALPC_MSGF_VIEW_LOST);
+	}
+	for (i = 0; i < 3; i++)
+		EXPECT_EQ(0, alpc_view_unmap(&info[i]));
+	alpc_sect_free(&s);
+	alpc_link_close(&l);
 }
 
 enum sender_stage {
