@@ -34,7 +34,145 @@
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <dirent.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #include <linux/alpc.h>
+
+/*
+ * Every ioctl a test makes after including this header (its own and
+ * this header's wrappers) is checked: when it fails, the caller's fd
+ * table (each fd's number and file) and its mappings must be as they were
+ * before the call, since "changes nothing" is a state to compare, not a
+ * promise. A difference aborts the process, which fails the test. The
+ * check runs only where the call alone can change that state: in a
+ * process with one thread. Defining ALPC_NO_CALL_CHECK before the include
+ * turns it off (the stress and soak runs, the fuzzer and failslab_test,
+ * which compare in their own way).
+ */
+#ifndef ALPC_NO_CALL_CHECK
+
+#define ALPC_CHECK_FDS	256
+
+struct alpc_call_state {
+	int nfds;
+	int fd[ALPC_CHECK_FDS];
+	dev_t dev[ALPC_CHECK_FDS];
+	ino_t ino[ALPC_CHECK_FDS];
+	int maps;
+};
+
+static inline int alpc_thread_count(void)
+{
+	char buf[512], *p;
+	int fd, n, i;
+
+	fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	/* num_threads is the 20th field; the 2nd, (comm), may hold spaces. */
+	p = strrchr(buf, ')');
+	for (i = 2; p && i < 20; i++)
+		p = strchr(p + 1, ' ');
+	return p ? atoi(p + 1) : -1;
+}
+
+/* The fds open in this process with their files, and its number of mappings. */
+static inline bool alpc_call_state_get(struct alpc_call_state *s)
+{
+	struct dirent *de;
+	struct stat st;
+	char line[512];
+	DIR *d;
+	FILE *f;
+
+	s->nfds = 0;
+	s->maps = 0;
+	d = opendir("/proc/self/fd");
+	if (!d)
+		return false;
+	while ((de = readdir(d)) && s->nfds < ALPC_CHECK_FDS) {
+		int fd = atoi(de->d_name);
+
+		if (de->d_name[0] == '.' || fd == dirfd(d) || fstat(fd, &st))
+			continue;
+		s->fd[s->nfds] = fd;
+		s->dev[s->nfds] = st.st_dev;
+		s->ino[s->nfds] = st.st_ino;
+		s->nfds++;
+	}
+	closedir(d);
+	f = fopen("/proc/self/maps", "re");
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f))
+		s->maps++;
+	fclose(f);
+	return true;
+}
+
+/* Whether @a and @b differ, saying how on stderr. */
+static inline bool alpc_call_state_differs(const struct alpc_call_state *a,
+					   const struct alpc_call_state *b)
+{
+	bool differs = a->nfds != b->nfds || a->maps != b->maps;
+	int i, j;
+
+	for (i = 0; i < a->nfds; i++) {
+		for (j = 0; j < b->nfds && b->fd[j] != a->fd[i]; j++)
+			;
+		if (j == b->nfds || b->dev[j] != a->dev[i] || b->ino[j] != a->ino[i]) {
+			fprintf(stderr, "# fd %d closed or replaced\n", a->fd[i]);
+			differs = true;
+		}
+	}
+	for (j = 0; j < b->nfds; j++) {
+		for (i = 0; i < a->nfds && a->fd[i] != b->fd[j]; i++)
+			;
+		if (i == a->nfds) {
+			fprintf(stderr, "# fd %d appeared\n", b->fd[j]);
+			differs = true;
+		}
+	}
+	if (a->maps != b->maps)
+		fprintf(stderr, "# mappings: %d before, %d after\n", a->maps, b->maps);
+	return differs;
+}
+
+static inline int alpc_checked_ioctl(int fd, unsigned long req, ...)
+{
+	struct alpc_call_state before, after;
+	bool check;
+	void *arg;
+	va_list ap;
+	int ret, err;
+
+	va_start(ap, req);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	check = alpc_thread_count() == 1 && alpc_call_state_get(&before);
+	ret = (ioctl)(fd, req, arg);
+	err = errno;
+	/* A cut reply is delivered, view and fds, though the call fails (EMSGSIZE). */
+	if (ret == -1 && check && !(req == ALPC_IOC_SEND_WAIT && err == EMSGSIZE) &&
+	    alpc_call_state_get(&after) && alpc_call_state_differs(&before, &after)) {
+		fprintf(stderr, "# ioctl(%d, %#lx) failed with %s and changed the caller's state\n",
+			fd, req, strerror(err));
+		abort();
+	}
+	errno = err;
+	return ret;
+}
+
+#define ioctl(fd, req, ...)	alpc_checked_ioctl(fd, req, ##__VA_ARGS__)
+
+#endif /* ALPC_NO_CALL_CHECK */
 
 /* Basic */
 
