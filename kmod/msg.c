@@ -364,6 +364,30 @@ void alpc_req_end(struct alpc_msg *req, int status, struct alpc_msg *reply,
 }
 
 /*
+ * The message of @type that a send on @end makes of @len bytes at @ubuf,
+ * with @context and the attributes at @uattrs (0: none). A reply gets
+ * its connection once its request is found. Touches user memory.
+ */
+struct alpc_msg *alpc_msg_from_user(struct alpc_end *end, u32 type, u64 ubuf, u32 len,
+				    u64 context, u64 uattrs)
+{
+	struct alpc_msg *msg;
+	int ret;
+
+	msg = alpc_msg_alloc(type == ALPC_MSG_REPLY ? NULL : end->conn, type,
+			     u64_to_user_ptr(ubuf), len);
+	if (IS_ERR(msg))
+		return msg;
+	msg->context = context;
+	ret = alpc_msg_attrs_from_user(end, msg, uattrs);
+	if (ret) {
+		alpc_msg_free(msg);
+		return ERR_PTR(ret);
+	}
+	return msg;
+}
+
+/*
  * Fails a call that waits for an answer (SEND_WAIT, CONNECT) on a reply
  * buffer it cannot write, before anything is sent: writes a zero to the
  * first and the last byte the answer may take (it overwrites them

@@ -111,6 +111,8 @@ void alpc_msg_free(struct alpc_msg *msg);
 void alpc_msg_free_list(struct list_head *list);
 void alpc_msg_stamp(struct alpc_msg *msg, enum alpc_dir from);
 int alpc_msg_attrs_from_user(struct alpc_end *end, struct alpc_msg *msg, u64 uattrs);
+struct alpc_msg *alpc_msg_from_user(struct alpc_end *end, u32 type, u64 ubuf, u32 len,
+				    u64 context, u64 uattrs);
 int alpc_reply_room_probe(u64 buf, u32 size, u32 max_len);
 
 bool alpc_has_space(struct alpc_conn *conn, enum alpc_dir dir, u32 len);

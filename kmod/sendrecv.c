@@ -423,9 +423,6 @@ int alpc_ioctl_recv(struct alpc_end *end, struct alpc_recv __user *ur)
 struct alpc_msg *alpc_send_prepare(struct alpc_end *end, struct alpc_send __user *us,
 				   struct alpc_send *s)
 {
-	struct alpc_msg *msg;
-	int ret;
-
 	if (copy_from_user(s, us, sizeof(*s)))
 		return ERR_PTR(-EFAULT);
 	if (s->flags || s->reserved0 || memchr_inv(s->reserved, 0, sizeof(s->reserved)))
@@ -449,17 +446,7 @@ struct alpc_msg *alpc_send_prepare(struct alpc_end *end, struct alpc_send __user
 	if (put_user(0, &us->id))
 		return ERR_PTR(-EFAULT);
 
-	msg = alpc_msg_alloc(s->type == ALPC_MSG_REPLY ? NULL : end->conn, s->type,
-			     u64_to_user_ptr(s->buf), s->len);
-	if (IS_ERR(msg))
-		return msg;
-	msg->context = s->context;
-	ret = alpc_msg_attrs_from_user(end, msg, s->attrs);
-	if (ret) {
-		alpc_msg_free(msg);
-		return ERR_PTR(ret);
-	}
-	return msg;
+	return alpc_msg_from_user(end, s->type, s->buf, s->len, s->context, s->attrs);
 }
 
 /*
@@ -554,15 +541,9 @@ int alpc_ioctl_send_wait(struct alpc_end *end, struct alpc_send_wait __user *us)
 	    alpc_reply_room_probe(s.reply_buf, s.reply_size, port->attr.max_msg_len))
 		return -EFAULT;
 
-	msg = alpc_msg_alloc(conn, ALPC_MSG_REQUEST, u64_to_user_ptr(s.buf), s.len);
+	msg = alpc_msg_from_user(end, ALPC_MSG_REQUEST, s.buf, s.len, s.context, s.attrs);
 	if (IS_ERR(msg))
 		return PTR_ERR(msg);
-	msg->context = s.context;
-	ret = alpc_msg_attrs_from_user(end, msg, s.attrs);
-	if (ret) {
-		alpc_msg_free(msg);
-		return ret;
-	}
 	lent = alpc_region_get(msg->region);
 	timeout = alpc_timeout(s.timeout_ns);
 
@@ -653,15 +634,9 @@ int alpc_ioctl_reply_recv(struct alpc_end *end, struct alpc_reply_recv __user *u
 	if (put_user(0, &ur->reply_id) || put_user(0, &ur->reply_status))
 		return -EFAULT;
 
-	reply = alpc_msg_alloc(NULL, ALPC_MSG_REPLY, u64_to_user_ptr(rr.buf), rr.len);
+	reply = alpc_msg_from_user(end, ALPC_MSG_REPLY, rr.buf, rr.len, rr.context, rr.attrs);
 	if (IS_ERR(reply))
 		return PTR_ERR(reply);
-	reply->context = rr.context;
-	status = alpc_msg_attrs_from_user(end, reply, rr.attrs);
-	if (status) {
-		alpc_msg_free(reply);
-		return status;
-	}
 
 	mutex_lock(&port->lock);
 	status = alpc_reply(end, rr.ref_id, reply, &dispose);
