@@ -109,11 +109,6 @@ TEST_F(reg, canceled_async_connect_closes_the_connection)
 	close(client);
 }
 
-static size_t reg_page(void)
-{
-	return (size_t)sysconf(_SC_PAGESIZE);
-}
-
 /*
  * Receives that fail once they have taken their message: the caller's
  * fd 0 stands for any fd the receive did not make.
@@ -167,9 +162,9 @@ FIXTURE_SETUP(fd0)
 				      &self->port, &self->comm, NULL);
 	ASSERT_LE(0, self->port);
 	ASSERT_LE(0, self->client);
-	self->none = mmap(NULL, reg_page(), PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	self->none = mmap(NULL, alpc_page_size(), PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, self->none);
-	self->late = mmap(NULL, reg_page(), PROT_READ | PROT_WRITE,
+	self->late = mmap(NULL, alpc_page_size(), PROT_READ | PROT_WRITE,
 			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, self->late);
 
@@ -198,9 +193,9 @@ FIXTURE_TEARDOWN(fd0)
 	if (self->pipe_w >= 0)
 		close(self->pipe_w);
 	if (self->late != MAP_FAILED)
-		munmap(self->late, reg_page());
+		munmap(self->late, alpc_page_size());
 	if (self->none != MAP_FAILED)
-		munmap(self->none, reg_page());
+		munmap(self->none, alpc_page_size());
 	alpc_close_pair(self->client, self->comm, self->port);
 	if (self->dev >= 0)
 		close(self->dev);
@@ -243,7 +238,7 @@ TEST_F(fd0, failed_receive_leaves_fd_0_alone)
 		ASSERT_EQ(0, alpc_call_start(&call, self->client, ALPC_IOC_SEND_WAIT, &sw));
 		got = alpc_recv(self->comm, buf, sizeof(buf), ALPC_WAIT_NS, &info);
 		if (!got)
-			got = mprotect(self->late, reg_page(), PROT_NONE);
+			got = mprotect(self->late, alpc_page_size(), PROT_NONE);
 		if (!got)
 			got = alpc_reply(self->comm, info.id, "a", 1);
 		err = errno;
@@ -289,14 +284,14 @@ FIXTURE_SETUP(pair)
 				      &self->port, &self->comm, NULL);
 	ASSERT_LE(0, self->port);
 	ASSERT_LE(0, self->client);
-	self->none = mmap(NULL, reg_page(), PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	self->none = mmap(NULL, alpc_page_size(), PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, self->none);
 }
 
 FIXTURE_TEARDOWN(pair)
 {
 	if (self->none != MAP_FAILED)
-		munmap(self->none, reg_page());
+		munmap(self->none, alpc_page_size());
 	alpc_close_pair(self->client, self->comm, self->port);
 	if (self->dev >= 0)
 		close(self->dev);
@@ -364,57 +359,6 @@ TEST_F(pair, send_wait_with_unwritable_reply_buffer_sends_nothing)
 	}
 }
 
-/* A section of one page made on communication port @fd; its fd, or -1. */
-static int reg_section(int fd)
-{
-	struct alpc_create_section cs;
-
-	memset(&cs, 0, sizeof(cs));
-	cs.size = reg_page();
-	return ioctl(fd, ALPC_IOC_CREATE_SECTION, &cs);
-}
-
-/* A REQUEST on @fd carrying a view of the first @len bytes of section @sfd. */
-static int reg_send_view(int fd, int sfd, __u64 len, __u64 *id)
-{
-	struct alpc_msg_attrs a;
-
-	memset(&a, 0, sizeof(a));
-	a.flags = ALPC_ATTR_VIEW;
-	a.section_fd = sfd;
-	a.view_len = len;
-	return alpc_send_attrs(fd, ALPC_MSG_REQUEST, NULL, 0, 0, 0, 0, &a, id);
-}
-
-/* Unmaps the pages a received view was mapped on. */
-static int reg_view_unmap(const struct alpc_msg_info *info)
-{
-	unsigned long base = info->view_addr & ~(reg_page() - 1);
-	size_t len = (info->view_addr - base + info->view_len + reg_page() - 1) & ~(reg_page() - 1);
-
-	return munmap((void *)base, len);
-}
-
-/*
- * The process's mappings of alpc sections, by /proc/self/maps: one line
- * each (VM_PFNMAP mappings are never merged).
- */
-static int reg_section_maps(void)
-{
-	char line[512];
-	FILE *f;
-	int n = 0;
-
-	f = fopen("/proc/self/maps", "re");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (strstr(line, "alpc_section"))
-			n++;
-	fclose(f);
-	return n;
-}
-
 /*
  * The CANCELED notice of a request its receiver had carries nothing of
  * the request: no view, so the receive that takes it maps nothing. Before,
@@ -428,17 +372,17 @@ TEST_F(pair, canceled_notice_carries_no_view)
 	int sfd, before, i;
 	__u64 id;
 
-	sfd = reg_section(self->client);
+	sfd = alpc_create_section(self->client, alpc_page_size(), 0);
 	ASSERT_LE(0, sfd);
 
 	/* Once, in detail. */
-	ASSERT_EQ(0, reg_send_view(self->client, sfd, 100, &id));
+	ASSERT_EQ(0, alpc_send_view(self->client, ALPC_MSG_REQUEST, 0, sfd, 0, 100, 0, &id));
 	ASSERT_EQ(0, alpc_recv(self->comm, NULL, 0, 0, &info));
 	ASSERT_EQ(ALPC_MSG_REQUEST, info.type);
 	ASSERT_EQ(ALPC_MSGF_VIEW, info.flags & ALPC_MSGF_VIEW);
 	ASSERT_NE(0, info.view_addr);
-	ASSERT_EQ(0, reg_view_unmap(&info));
-	before = reg_section_maps();
+	ASSERT_EQ(0, alpc_view_unmap(&info));
+	before = alpc_section_maps();
 	ASSERT_LE(0, before);
 	ASSERT_EQ(0, alpc_cancel(self->client, id));
 	ASSERT_EQ(0, alpc_recv(self->comm, NULL, 0, 0, &info));
@@ -447,24 +391,25 @@ TEST_F(pair, canceled_notice_carries_no_view)
 	EXPECT_EQ(0, info.flags & ALPC_MSGF_VIEW);
 	EXPECT_EQ(0, info.view_addr);
 	EXPECT_EQ(0, info.view_len);
-	EXPECT_EQ(before, reg_section_maps());
+	EXPECT_EQ(before, alpc_section_maps());
 	if (info.view_addr)
-		reg_view_unmap(&info);
+		alpc_view_unmap(&info);
 
 	/* Fifty times, to a server that expects no view in a notice: it maps no more. */
-	before = reg_section_maps();
+	before = alpc_section_maps();
 	for (i = 0; i < 50; i++) {
-		ASSERT_EQ(0, reg_send_view(self->client, sfd, 100, &id));
+		ASSERT_EQ(0, alpc_send_view(self->client, ALPC_MSG_REQUEST, 0, sfd, 0, 100, 0,
+					    &id));
 		ASSERT_EQ(0, alpc_recv(self->comm, NULL, 0, 0, &info));
 		ASSERT_EQ(ALPC_MSG_REQUEST, info.type);
-		ASSERT_EQ(0, reg_view_unmap(&info));
+		ASSERT_EQ(0, alpc_view_unmap(&info));
 		ASSERT_EQ(0, alpc_cancel(self->client, id));
 		ASSERT_EQ(0, alpc_recv(self->comm, NULL, 0, 0, &info));
 		ASSERT_EQ(ALPC_MSG_CANCELED, info.type);
 	}
-	EXPECT_EQ(before, reg_section_maps()) {
+	EXPECT_EQ(before, alpc_section_maps()) {
 		TH_LOG("the server has %d mappings of sections more after 50 canceled requests",
-		       reg_section_maps() - before);
+		       alpc_section_maps() - before);
 	}
 	close(sfd);
 }
