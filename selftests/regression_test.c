@@ -114,6 +114,105 @@ static size_t reg_page(void)
 	return (size_t)sysconf(_SC_PAGESIZE);
 }
 
+/* CONNECT to @name with @data and @size bytes of reply room at @reply: 0 (the fd closed) or -1. */
+static int reg_connect_into(int dev, const char *name, const char *data, void *reply,
+			    __u32 size, __s64 timeout_ns)
+{
+	struct alpc_connect c;
+	int fd;
+
+	alpc_connect_init(&c, name, data, strlen(data), timeout_ns);
+	c.reply_buf = (__u64)(unsigned long)reply;
+	c.reply_size = size;
+	fd = ioctl(dev, ALPC_IOC_CONNECT, &c);
+	if (fd < 0)
+		return -1;
+	close(fd);
+	return 0;
+}
+
+/* A server that accepts the first connection request it receives. */
+struct acceptor {
+	int port;
+	int ret;			/* the receive's */
+	struct alpc_msg_info info;	/* what it received */
+	char data[16];			/* its connection data, NUL-terminated */
+};
+
+static void *acceptor_fn(void *p)
+{
+	struct acceptor *a = p;
+
+	a->ret = alpc_recv(a->port, a->data, sizeof(a->data) - 1, ALPC_WAIT_NS, &a->info);
+	if (!a->ret && a->info.type == ALPC_MSG_CONNECTION_REQUEST)
+		alpc_accept(a->port, a->info.id, 0, 1, NULL, 0);
+	return NULL;
+}
+
+/*
+ * CONNECT whose reply buffer cannot be written, wholly or only at its
+ * last byte, fails with EFAULT before the server hears of it. Before,
+ * access_ok() let it through: the request was queued, and once the server
+ * accepted it the answer could not be copied, so the connection the
+ * server counted open was closed again.
+ */
+TEST_F(reg, connect_with_unwritable_reply_buffer_sends_nothing)
+{
+	struct acceptor a = { .port = self->port };
+	struct alpc_msg_info info;
+	int ret, err, good, step;
+	pthread_t server;
+	char *mem, buf[16];
+
+	/* A writable page, then one without access. */
+	mem = mmap(NULL, 2 * reg_page(), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		   -1, 0);
+	ASSERT_NE(MAP_FAILED, mem);
+	step = mprotect(mem + reg_page(), reg_page(), PROT_NONE);
+	err = errno;
+	if (step)
+		munmap(mem, 2 * reg_page());
+	ASSERT_EQ(0, step) TH_LOG("mprotect: %s", strerror(err));
+
+	/* Nobody answers: EFAULT at once, not a wait, and nothing queued. */
+	ret = reg_connect_into(self->dev, self->name, "none", mem + reg_page(), 64,
+			       200 * ALPC_NS_PER_MS);
+	err = errno;
+	EXPECT_EQ(-1, ret);
+	EXPECT_EQ(EFAULT, err) {
+		TH_LOG("CONNECT into a PROT_NONE page: %s", strerror(err));
+	}
+	EXPECT_TRUE(failed_with(alpc_recv(self->port, buf, sizeof(buf), 0, &info), EAGAIN)) {
+		TH_LOG("the server has a message of type %u queued", info.type);
+	}
+	ret = reg_connect_into(self->dev, self->name, "last", mem + reg_page() - 8, 16,
+			       200 * ALPC_NS_PER_MS);
+	err = errno;
+	EXPECT_EQ(-1, ret);
+	EXPECT_EQ(EFAULT, err) {
+		TH_LOG("CONNECT whose reply room ends in a PROT_NONE page: %s", strerror(err));
+	}
+	EXPECT_TRUE(failed_with(alpc_recv(self->port, buf, sizeof(buf), 0, &info), EAGAIN)) {
+		TH_LOG("the server has a message of type %u queued", info.type);
+	}
+
+	/* A server that accepts never sees it: the first connect it gets is the next one. */
+	ASSERT_EQ(0, pthread_create(&server, NULL, acceptor_fn, &a));
+	ret = reg_connect_into(self->dev, self->name, "bad", mem + reg_page(), 64, ALPC_WAIT_NS);
+	err = errno;
+	good = reg_connect_into(self->dev, self->name, "good", buf, sizeof(buf),
+				1000 * ALPC_NS_PER_MS);
+	pthread_join(server, NULL);
+	munmap(mem, 2 * reg_page());
+	EXPECT_EQ(-1, ret);
+	EXPECT_EQ(EFAULT, err);
+	ASSERT_EQ(0, a.ret);
+	EXPECT_STREQ("good", a.data) {
+		TH_LOG("the server accepted the connect whose answer could not be written");
+	}
+	EXPECT_EQ(0, good);
+}
+
 /*
  * Receives that fail once they have taken their message: the caller's
  * fd 0 stands for any fd the receive did not make.
