@@ -463,6 +463,55 @@ TEST_F(pair, send_wait_with_unwritable_reply_buffer_sends_nothing)
 	}
 }
 
+/*
+ * A reply that SEND_WAIT cannot deliver, because another thread made its
+ * extra read-only while it waited, is not lost: the call fails with
+ * EFAULT and the reply waits at the head of the caller's queue for RECV,
+ * its ref_id the request's id. Before, the failed delivery dropped it.
+ */
+TEST_F(pair, send_wait_reply_kept_when_extra_turns_unwritable)
+{
+	struct alpc_recv_extra *ex;
+	struct alpc_msg_info info, got;
+	struct alpc_send_wait sw;
+	struct alpc_call call;
+	char reply[64], buf[64];
+	int ret, err, step;
+
+	memset(&info, 0, sizeof(info));
+	ex = mmap(NULL, reg_page(), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, ex);
+	alpc_send_wait_init(&sw, "q", 1, reply, sizeof(reply), ALPC_WAIT_NS);
+	sw.extra = (__u64)(unsigned long)ex;
+	step = alpc_call_start(&call, self->client, ALPC_IOC_SEND_WAIT, &sw);
+	if (!step)
+		step = alpc_recv(self->comm, buf, sizeof(buf), ALPC_WAIT_NS, &info);
+	if (!step)
+		step = mprotect(ex, reg_page(), PROT_READ);
+	if (!step)
+		step = alpc_reply(self->comm, info.id, "answer", 6);
+	err = errno;
+	/* Joined before any ASSERT: the call writes to this frame until it returns. */
+	ret = alpc_call_join(&call);
+	munmap(ex, reg_page());
+	ASSERT_EQ(0, step) TH_LOG("could not answer the request: %s", strerror(err));
+	ASSERT_EQ(-1, ret);
+	ASSERT_EQ(EFAULT, call.err) {
+		TH_LOG("SEND_WAIT: %s", strerror(call.err));
+	}
+	EXPECT_EQ(info.id, sw.id);
+
+	/* The answer is the caller's still. */
+	memset(buf, 0, sizeof(buf));
+	ASSERT_EQ(0, alpc_recv(self->client, buf, sizeof(buf), 0, &got)) {
+		TH_LOG("no reply waits for RECV: %s", strerror(errno));
+	}
+	EXPECT_EQ(ALPC_MSG_REPLY, got.type);
+	EXPECT_EQ(info.id, got.ref_id);
+	EXPECT_EQ(6, got.len);
+	EXPECT_EQ(0, memcmp(buf, "answer", 6));
+}
+
 /* A section of one page made on communication port @fd; its fd, or -1. */
 static int reg_section(int fd)
 {
