@@ -1346,4 +1346,98 @@ TEST_F(uffd, failed_receive_never_unmaps_a_reused_address)
 	close(sfd);
 }
 
+/* While the access waits: until the test is closing the lender's port, and 300 ms more. */
+static void resolve_late_during(struct fault *f)
+{
+	int i;
+
+	for (i = 0; i < 500 && !atomic_load(&f->go); i++)
+		alpc_sleep_ms(10);
+	alpc_sleep_ms(300);
+}
+
+/*
+ * Closing a communication port whose request lent memory waits until no
+ * ALPC_IOC_ACCESS to that memory is under way, even one that waits for a
+ * fault of the lender's page (here, behind a userfaultfd whose handler
+ * resolves it 300 ms after the close began): close() returns no earlier
+ * than the fault's resolution, and the access returns. Before, ACCESS
+ * failed at once with EFAULT on such a page, and close waited for no
+ * access.
+ */
+TEST_F(uffd, lender_close_waits_for_access_in_progress)
+{
+	struct fault f = { .during = resolve_late_during };
+	struct alpc_msg_attrs a;
+	struct alpc_msg_info info;
+	struct alpc_access acc;
+	struct alpc_call call;
+	unsigned char *src, *got;
+	__s64 t0, t1;
+	bool unavailable;
+	int i, ret;
+	char buf[16];
+	__u64 id;
+
+	ret = uffd_area_open(&self->u, 2, &unavailable);
+	if (ret && unavailable)
+		SKIP(return, "no userfaultfd: %s", strerror(errno));
+	ASSERT_EQ(0, ret) TH_LOG("a userfaultfd for the area: %s", strerror(errno));
+	src = malloc(2 * reg_page());
+	ASSERT_NE(NULL, src);
+	got = src + reg_page();
+	alpc_pat_fill(src, reg_page(), 3, 0);
+	memset(got, 0, reg_page());
+
+	alpc_region_attrs(&a, self->u.addr, self->u.len, ALPC_REGION_READ);
+	ASSERT_EQ(0, alpc_send_attrs(self->client, ALPC_MSG_REQUEST, "r", 1, 0, 0, 0, &a, &id));
+	ASSERT_EQ(0, alpc_recv(self->comm, buf, sizeof(buf), 0, &info));
+	ASSERT_EQ(id, info.id);
+	ASSERT_EQ(ALPC_MSGF_REGION_READ, info.flags & ALPC_MSGF_REGION_READ);
+
+	f.src = src;
+	ASSERT_EQ(0, fault_start(&f, &self->u));
+	memset(&acc, 0, sizeof(acc));
+	acc.id = id;
+	acc.op = ALPC_ACCESS_READ;
+	acc.len = reg_page();
+	acc.buf = (__u64)(unsigned long)got;
+	ret = alpc_call_start(&call, self->comm, ALPC_IOC_ACCESS, &acc);
+	for (i = 0; !ret && i < 500 && !atomic_load(&f.seen) && !atomic_load(&call.done); i++)
+		alpc_sleep_ms(10);
+
+	/* The lender closes its port while the access waits in the fault. */
+	atomic_store(&f.go, 1);
+	t0 = alpc_now_ns();
+	close(self->client);
+	t1 = alpc_now_ns();
+	self->client = -EBADF;
+	if (!ret)
+		alpc_call_join(&call);
+	fault_join(&f, &self->u);
+
+	ASSERT_EQ(0, ret);
+	EXPECT_TRUE(atomic_load(&f.seen)) {
+		TH_LOG("ACCESS did not wait for the lent page: %d (%s) after %llu bytes",
+		       call.ret, strerror(call.err), (unsigned long long)acc.done);
+	}
+	EXPECT_EQ(0, f.err) TH_LOG("UFFDIO_COPY: %s", strerror(f.err));
+	if (atomic_load(&f.seen))
+		EXPECT_LE(f.end_ns, t1) {
+			TH_LOG("close() returned %lld ms before the access's fault was resolved",
+			       (f.end_ns - t1) / ALPC_NS_PER_MS);
+		}
+	TH_LOG("close() took %lld ms; ACCESS: %d (%s), %llu bytes", (t1 - t0) / ALPC_NS_PER_MS,
+	       call.ret, call.ret ? strerror(call.err) : "ok", (unsigned long long)acc.done);
+	if (call.ret == 0) {
+		EXPECT_EQ(reg_page(), acc.done);
+		EXPECT_EQ(0, memcmp(got, src, reg_page()));
+	} else {
+		EXPECT_TRUE(call.err == ENOENT || call.err == ESRCH) {
+			TH_LOG("ACCESS: %s", strerror(call.err));
+		}
+	}
+	free(src);
+}
+
 TEST_HARNESS_MAIN
