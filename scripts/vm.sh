@@ -10,6 +10,7 @@
 #
 # VM_APPEND adds to the guest kernel command line (init_on_alloc=0, ...);
 # ALPC_ACCEL=tcg|kvm skips the KVM probe (common.sh's kvm_usable);
+# VM_QEMU_ARGS adds QEMU options (below);
 # VM_MEM, VM_CPUS and VM_TIMEOUT size and bound the VM.
 #
 # Results come back on the VM's second serial port; the console log is
@@ -62,6 +63,10 @@ qemu=(qemu-system-x86_64 -m "${VM_MEM:-2048}" -smp "${VM_CPUS:-2}" "${accel[@]}"
 	-no-reboot -kernel "$VMLINUZ"
 	-initrd "$vmdir/initrd.gz" -append "$cmdline" -display none
 	-monitor none -net none)
+# VM_QEMU_ARGS: more QEMU options, word-split (e.g. "-icount shift=0,sleep=off"
+# with VM_CPUS=1 and ALPC_ACCEL=tcg: the guest clock counts instructions).
+read -r -a extra <<<"${VM_QEMU_ARGS:-}"
+qemu+=("${extra[@]}")
 
 if [ "$mode" = shell ]; then
 	exec "${qemu[@]}" -serial mon:stdio -serial null
