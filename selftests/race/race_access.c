@@ -61,9 +61,13 @@ static void *lender_mangler(void *arg)
 	while (!stop) {
 		usleep(rnd() % 3000);
 		switch (rnd() % 6) {
-		case 0:
-			munmap(lend + 4096 * (rnd() % 64), 4096 * (1 + rnd() % 8));
+		case 0: {
+			/* 1 to 8 pages, none past the end of the loan */
+			unsigned int pg = rnd() % 64, n = 1 + rnd() % 8;
+
+			munmap(lend + 4096 * pg, 4096 * (pg + n > 64 ? 64 - pg : n));
 			break;
+		}
 		case 1:
 			mmap(lend, lend_len, PROT_READ | PROT_WRITE,
 			     MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

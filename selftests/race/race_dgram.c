@@ -207,7 +207,7 @@ int main(int argc, char **argv)
 {
 	int secs = argc > 1 ? atoi(argv[1]) : 30;
 	struct alpc_port_attr a;
-	int round;
+	int round, st, ret = 0;
 
 	dev_open();
 	trap = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -240,7 +240,11 @@ int main(int argc, char **argv)
 			fflush(stdout);	/* _exit() would drop it */
 			_exit(0);
 		}
-		waitpid(p, NULL, 0);
+		/* a round that died took its own process down: say so */
+		if (waitpid(p, &st, 0) == p && st) {
+			printf("race_dgram: round %d ended with status %#x\n", round, st);
+			ret = 1;
+		}
 	}
-	return 0;
+	return ret;
 }
