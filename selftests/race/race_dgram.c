@@ -243,6 +243,7 @@ int main(int argc, char **argv)
 		/* a round that died took its own process down: say so */
 		if (waitpid(p, &st, 0) == p && st) {
 			printf("race_dgram: round %d ended with status %#x\n", round, st);
+			fflush(stdout);	/* before the next fork */
 			ret = 1;
 		}
 	}

@@ -25,6 +25,17 @@ static atomic_int cfd = -1, sfd = -1;
 static atomic_long nviews;
 static char *arena;	/* MREMAP_FIXED targets */
 
+/*
+ * Unmaps the page at @p from its mapping (split), leaving an anonymous
+ * PROT_NONE page in its place until the whole range is unmapped: a plain
+ * munmap() would let another thread's mmap() or view land in the hole,
+ * and the later munmap() of the whole range would take it away.
+ */
+static void punch(char *p)
+{
+	mmap(p, 4096, PROT_NONE, MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+}
+
 /* The port's server thread: accepts with a comm port. */
 static void *acceptor(void *arg)
 {
@@ -112,9 +123,9 @@ static void *sender(void *arg)
 		}
 		close(sec);
 		if (m != MAP_FAILED) {
-			/* a hole in a view of two pages or more */
+			/* a hole in a mapping of two pages or more */
 			if (size > 4096 && rnd() % 2)
-				munmap((char *)m + 4096, 4096);
+				punch((char *)m + 4096);
 			munmap(m, size);
 		}
 	}
@@ -140,7 +151,7 @@ static void mangle(char *addr, __u64 len, bool ro)
 	switch (rnd() % 8) {
 	case 0:
 		if (span > 4096)
-			munmap(base + 4096, 4096);	/* a hole: split */
+			punch(base + 4096);	/* a hole: split */
 		break;
 	case 1:
 		n = mremap(base, span, span > 4096 ? span - 4096 : span, 0);
@@ -265,6 +276,7 @@ int main(int argc, char **argv)
 		/* a round that died took its own process down: say so */
 		if (waitpid(p, &st, 0) == p && st) {
 			printf("race_sec: round %d ended with status %#x\n", round, st);
+			fflush(stdout);	/* before the next fork */
 			ret = 1;
 		}
 	}
