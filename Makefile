@@ -31,6 +31,10 @@ PCFILE := $(B)/lib/pkgconfig/alpcu.pc
 KSFT_SRCS := $(wildcard selftests/*_test.c)
 KSFT_BINS := $(KSFT_SRCS:selftests/%.c=$(B)/vm/tests/%)
 KSFT_HDRS := $(B)/ksft/kselftest_harness.h $(B)/ksft/kselftest.h
+# The race programs (selftests/race/, stress, not unit tests): the guest's
+# race_test.sh runs them.
+RACE_SRCS := $(wildcard selftests/race/race_*.c)
+RACE_BINS := $(RACE_SRCS:selftests/race/%.c=$(B)/vm/tests/%)
 CATCH_SRCS := $(wildcard libalpcu/tests/*.cpp)
 CATCH_OBJS := $(CATCH_SRCS:libalpcu/tests/%.cpp=$(B)/catch/%.o)
 CATCH_BIN := $(B)/vm/tests/alpcu_test
@@ -48,7 +52,7 @@ ALPCCTL_TEST := $(B)/vm/tests/alpcctl_test
 # keeps libnl's headers out of -Wpedantic.
 NL_CFLAGS = $(shell pkg-config --cflags-only-I libnl-genl-3.0 | sed 's/-I/-isystem /g')
 NL_LIBS = $(shell pkg-config --libs libnl-genl-3.0)
-TEST_BINS := $(KSFT_BINS) $(FUZZ_BIN) $(CATCH_BIN) $(ALPCCTL) $(ALPCCTL_TEST) \
+TEST_BINS := $(KSFT_BINS) $(FUZZ_BIN) $(RACE_BINS) $(CATCH_BIN) $(ALPCCTL) $(ALPCCTL_TEST) \
 	$(B)/vm/tests/manifest
 
 LINES := $(or $(KERNEL),6.1 6.12)
@@ -109,6 +113,10 @@ $(KSFT_HDRS): $(SETUP_STAMP)
 	cp "$$(bash -c '. scripts/common.sh && src_tree')/tools/testing/selftests/$(notdir $@)" $@
 
 $(B)/vm/tests/%: selftests/%.c $(wildcard selftests/*.h) include/uapi/linux/alpc.h $(KSFT_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(ALPC_CFLAGS) -o $@ $<
+
+$(RACE_BINS): $(B)/vm/tests/%: selftests/race/%.c selftests/race/common.h include/uapi/linux/alpc.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(ALPC_CFLAGS) -o $@ $<
 
