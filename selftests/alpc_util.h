@@ -57,7 +57,7 @@
 #ifndef ALPC_NO_CALL_CHECK
 
 #define ALPC_CHECK_FDS	256
-#define ALPC_CHECK_ALL	2000
+#define ALPC_CHECK_ALL	500
 #define ALPC_CHECK_EVERY	64
 
 struct alpc_call_state {
